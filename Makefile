@@ -1,0 +1,53 @@
+# Two commands on a fresh machine: `make serve` and `make test`. Everything else is a helper.
+VENV    ?= .venv
+PYTHON  ?= python3
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+PYTEST_ARGS ?=
+
+export HF_HUB_OFFLINE ?= 1
+export TRANSFORMERS_OFFLINE ?= 1
+export GRADIO_ANALYTICS_ENABLED ?= False
+
+.PHONY: install serve test lint typecheck browser-deps bench demo clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -U pip setuptools wheel
+	$(BIN)/pip install -q -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian chromium for the browser tests (Playwright drives it through executablePath).
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || echo "chromium could not be installed: browser tests will be skipped"; \
+	  else echo "not root: install chromium yourself (apt-get install chromium) or browser tests skip"; fi; \
+	fi
+
+demo: install
+	$(BIN)/vlsearch demo --if-missing
+
+serve: install demo
+	$(BIN)/vlsearch serve
+
+test: install browser-deps
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check vlsearch tests benchmarks
+	$(BIN)/ruff format --check vlsearch tests benchmarks
+
+typecheck: install
+	$(BIN)/mypy vlsearch
+
+bench: install
+	$(BIN)/python benchmarks/search_latency.py
+	$(BIN)/python benchmarks/ingest_speed.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -1,0 +1,260 @@
+"""`vlsearch` command line: serve | ingest | search | eval | rerank | demo | models."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from vlsearch.config import Settings, get_settings
+from vlsearch.errors import VlsearchError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Multimodal document search.")
+console = Console()
+err = Console(stderr=True)
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("httpx", "urllib3", "jieba", "pymilvus", "RapidOCR"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@app.callback()
+def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False) -> None:
+    _setup_logging(verbose)
+
+
+@contextmanager
+def _runtime(settings: Settings) -> Iterator:  # type: ignore[type-arg]
+    from vlsearch.runtime import Runtime
+
+    runtime = Runtime.from_settings(settings)
+    try:
+        runtime.start()
+    except VlsearchError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    except Exception as exc:
+        if "DataDirLocked" in type(exc).__name__ or "locked" in str(exc).lower():
+            err.print(
+                f"[red]error:[/red] {settings.resolved_milvus_uri} is in use by another process "
+                "(Milvus Lite allows one process per data dir). Stop `vlsearch serve`, or send the "
+                "files through its API (POST /v1/documents), or use a Milvus server URI."
+            )
+            raise typer.Exit(2) from exc
+        raise
+    try:
+        yield runtime
+    finally:
+        runtime.close()
+
+
+def _groups(value: str) -> tuple[str, ...]:
+    return tuple(g.strip() for g in value.split(",") if g.strip())
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to ingest.")],
+    groups: Annotated[str, typer.Option(help="Comma-separated access groups.")] = "public",
+) -> None:
+    """Ingest files (documents, images, videos) into the index."""
+    from vlsearch.ingest.paths import expand
+
+    settings = get_settings()
+    files = list(expand(paths))
+    with (
+        _runtime(settings) as runtime,
+        Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+        ) as bar,
+    ):
+        task = bar.add_task("ingesting", total=len(files))
+
+        def tick(result) -> None:  # type: ignore[no-untyped-def]
+            bar.update(task, advance=1, description=f"{result.status:9} {result.name[:40]}")
+
+        report = runtime.pipeline.ingest_paths(files, groups=_groups(groups), progress=tick)
+    table = Table(title=f"ingest summary ({report.seconds:.1f} s)")
+    table.add_column("file")
+    table.add_column("status")
+    table.add_column("items", justify="right")
+    table.add_column("reason")
+    for r in report.results:
+        colour = {"ingested": "green", "unchanged": "dim", "failed": "red"}.get(r.status, "")
+        table.add_row(r.name, f"[{colour}]{r.status}[/{colour}]", str(r.items), r.error)
+    console.print(table)
+    console.print(
+        f"ingested {report.count('ingested')} · unchanged {report.count('unchanged')} · "
+        f"failed {report.count('failed')} · {report.items} rows"
+    )
+    if report.count("failed") and not report.count("ingested") and not report.count("unchanged"):
+        raise typer.Exit(1)
+
+
+@app.command()
+def search(
+    text: Annotated[str, typer.Argument(help="Query text (optional with --image/--video).")] = "",
+    image: Annotated[list[Path] | None, typer.Option(help="Query image (photo, screenshot).")] = None,
+    video: Annotated[Path | None, typer.Option(help="Query video clip.")] = None,
+    top_k: Annotated[int, typer.Option("--top-k", min=1, max=200)] = 10,
+    rerank: Annotated[bool, typer.Option(help="Rerank with the Qwen3-VL reranker.")] = True,
+    instruction: Annotated[str | None, typer.Option(help="Reranker instruction.")] = None,
+    doc_type: Annotated[list[str] | None, typer.Option("--type", help="Restrict to document types.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Search with text, an image and/or a video."""
+    from vlsearch.types import Query, SearchFilter
+
+    if not text and not image and video is None:
+        err.print("[red]error:[/red] give query text, --image or --video")
+        raise typer.Exit(2)
+    settings = get_settings()
+    query = Query(
+        text=text,
+        image_paths=tuple(str(p) for p in image or ()),
+        video_path=str(video) if video else None,
+        filters=SearchFilter(doc_types=tuple(doc_type or ())),
+        top_k=top_k,
+        rerank=rerank,
+        instruction=instruction,
+    )
+    with _runtime(settings) as runtime:
+        try:
+            result = runtime.search.search(query)
+        except VlsearchError as exc:
+            err.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from exc
+    if as_json:
+        payload = {
+            "hits": [h.to_dict() for h in result.hits],
+            "reranked": result.reranked,
+            "degraded": result.degraded,
+            "timings_ms": dict(result.timings_ms),
+        }
+        console.print_json(json.dumps(payload, ensure_ascii=False))
+        return
+    if result.degraded:
+        err.print(f"[yellow]note:[/yellow] {result.degraded}")
+    table = Table(title=f"{len(result.hits)} results ({result.timings_ms.get('total', 0):.0f} ms)")
+    for col in ("#", "score", "document", "where", "text"):
+        table.add_column(col)
+    for hit in result.hits:
+        table.add_row(
+            str(hit.rank),
+            f"{hit.score:.3f}",
+            hit.item.name,
+            hit.item.locator.label() or hit.item.modality.value,
+            hit.item.text[:160].replace("\n", " "),
+        )
+    console.print(table)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
+) -> None:
+    """Serve the HTTP API and the web UI."""
+    from vlsearch.api.app import serve as run_server
+
+    overrides: dict[str, object] = {}
+    if host is not None:
+        overrides["host"] = host
+    if port is not None:
+        overrides["port"] = port
+    run_server(get_settings(**overrides))
+
+
+@app.command()
+def demo(
+    if_missing: Annotated[bool, typer.Option("--if-missing", help="Do nothing when data exists.")] = False,
+    dest: Annotated[Path | None, typer.Option(help="Where to write the demo files.")] = None,
+) -> None:
+    """Generate the demo corpus (manuals, SOPs, sheets, a photo, a video) and ingest it."""
+    from vlsearch.demo.corpus import build_demo_corpus
+
+    settings = get_settings()
+    marker = settings.data_dir / ".demo-ingested"
+    if if_missing and (marker.exists() or (settings.data_dir / "milvus.db").exists()):
+        err.print(f"data already present in {settings.data_dir}; skipping the demo corpus")
+        return
+    target = dest or settings.data_dir / "demo-corpus"
+    files = build_demo_corpus(target)
+    settings = get_settings(allowed_roots=[*settings.resolved_allowed_roots, target.resolve()])
+    with _runtime(settings) as runtime:
+        report = runtime.pipeline.ingest_paths(files, groups=("public",))
+    for r in report.results:
+        if r.status == "failed":
+            err.print(f"[yellow]demo file failed:[/yellow] {r.name}: {r.error}")
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(f"{len(files)} files\n")
+    console.print(
+        f"demo corpus: {report.count('ingested')} files, {report.items} rows in {report.seconds:.1f} s"
+    )
+
+
+@app.command(name="eval")
+def evaluate(
+    corpus: Annotated[Path, typer.Option(help="BEIR corpus.jsonl")],
+    queries: Annotated[Path, typer.Option(help="BEIR queries.jsonl")],
+    qrels: Annotated[Path, typer.Option(help="BEIR qrels .tsv (with header)")],
+    top_k: Annotated[int, typer.Option("--top-k")] = 10,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Evaluate retrieval quality on a BEIR-layout set in a fresh temporary store."""
+    from vlsearch.eval.runner import run_eval
+
+    report = run_eval(get_settings(), corpus, queries, qrels, top_k=top_k)
+    if as_json:
+        console.print_json(report.to_json())
+    else:
+        console.print(report.to_table())
+
+
+@app.command()
+def rerank(
+    inputs: Annotated[
+        Path, typer.Argument(help="JSON file: {instruction, query, documents, fps, max_frames}.")
+    ],
+    model: Annotated[str, typer.Option(help="Qwen3-VL-Reranker name or local path.")],
+) -> None:
+    """Score documents against a query with Qwen3-VL-Reranker (the seed article's input format)."""
+    from vlsearch.rerank import Qwen3VLReranker
+
+    payload = json.loads(inputs.read_text(encoding="utf-8"))
+    scores = Qwen3VLReranker(model_name_or_path=model).process(payload)
+    console.print_json(json.dumps({"scores": scores}))
+
+
+@app.command()
+def models() -> None:
+    """Show the active profile and models."""
+    from vlsearch.runtime import Runtime
+
+    runtime = Runtime.from_settings(get_settings())
+    console.print(f"profile: {runtime.profile.profile} ({runtime.profile.reason})")
+    for info in runtime.models.list():
+        console.print(f"{info.name}: {info.model_id} [{info.backend}] {info.state.value}")
+
+
+def main() -> None:
+    app()

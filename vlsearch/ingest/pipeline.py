@@ -1,0 +1,354 @@
+"""The ingest pipeline: file → sniff → extract → OCR → chunk → embed → Milvus upsert → catalog.
+
+One file failing never stops the batch and never loses what is already indexed: the new rows are
+computed completely before anything is written, and a failed re-ingest keeps the previous version.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from vlsearch.catalog import Catalog, DocStatus, DocumentRecord, FileResult
+from vlsearch.errors import InputRejectedError, TooLargeError, VlsearchError
+from vlsearch.ids import doc_id_for, item_id_for, sha256_bytes, sha256_file
+from vlsearch.ingest.chunking import chunk_blocks
+from vlsearch.ingest.extractors import extract
+from vlsearch.ingest.limits import Limits
+from vlsearch.ingest.paths import check_allowed, expand
+from vlsearch.ingest.sniff import sniff
+from vlsearch.media import save_image_variants
+from vlsearch.milvus import Store
+from vlsearch.models.base import Embedder
+from vlsearch.types import Document, EmbedInput, Extraction, Item, Locator, Modality, Role, TextBlock
+
+if TYPE_CHECKING:
+    from vlsearch.config import Settings
+    from vlsearch.ingest.visual import VisualEnricher
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[FileResult], None]
+
+
+@dataclass(frozen=True)
+class TextRecord:
+    """A ready-made text document (BEIR corpus row, API text upload)."""
+
+    id: str
+    text: str
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    results: tuple[FileResult, ...]
+    seconds: float = 0.0
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+    @property
+    def items(self) -> int:
+        return sum(r.items for r in self.results)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    document: Document
+    items: tuple[Item, ...]
+    vectors: np.ndarray
+    warnings: tuple[str, ...]
+
+
+_UNSAFE_NAME = re.compile(r"[^\w.\- ]+", re.UNICODE)
+
+
+def safe_name(name: str) -> str:
+    """A display/file name without directories or control characters."""
+    base = Path(name.replace("\\", "/")).name
+    cleaned = _UNSAFE_NAME.sub("_", "".join(ch for ch in base if ch.isprintable())).strip(" .")
+    return cleaned[:200] or "upload"
+
+
+class IngestPipeline:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        store: Store,
+        catalog: Catalog,
+        embedder: Embedder,
+        enricher: VisualEnricher | None = None,
+        batch_size: int = 32,
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        self._catalog = catalog
+        self._embedder = embedder
+        self._enricher = enricher
+        self._batch_size = batch_size
+        self._limits = Limits.from_settings(settings)
+
+    # ------------------------------------------------------------------ public API
+
+    def ingest_paths(
+        self,
+        paths: Iterable[Path],
+        *,
+        groups: Sequence[str],
+        job_id: str | None = None,
+        progress: Progress | None = None,
+    ) -> IngestReport:
+        started = time.perf_counter()
+        results: list[FileResult] = []
+        for path in expand(Path(p) for p in paths):
+            result = self.ingest_file(path, groups=groups)
+            results.append(result)
+            if job_id is not None:
+                self._catalog.add_job_result(job_id, result)
+            if progress is not None:
+                progress(result)
+        return IngestReport(tuple(results), time.perf_counter() - started)
+
+    def ingest_file(self, path: Path, *, groups: Sequence[str]) -> FileResult:
+        try:
+            resolved = check_allowed(path, self._settings.resolved_allowed_roots)
+        except InputRejectedError as exc:
+            return FileResult(name=str(path), status="failed", doc_id=None, error=str(exc), items=0)
+        return self._ingest_resolved(resolved, source=str(resolved), name=resolved.name, groups=groups)
+
+    def ingest_upload(
+        self, name: str, data: bytes, *, groups: Sequence[str], job_id: str | None = None
+    ) -> FileResult:
+        """Store the uploaded bytes under the data dir, then ingest them like a file."""
+        clean = safe_name(name)
+        if len(data) > self._limits.max_file_bytes:
+            result = FileResult(
+                name=clean,
+                status="failed",
+                doc_id=None,
+                error=str(TooLargeError(self._too_large(len(data)))),
+                items=0,
+            )
+        else:
+            folder = self._settings.data_dir / "uploads" / sha256_bytes(data)[:24]
+            folder.mkdir(parents=True, exist_ok=True)
+            target = folder / clean
+            target.write_bytes(data)
+            result = self._ingest_resolved(
+                target.resolve(), source=f"upload:{clean}", name=clean, groups=groups
+            )
+        if job_id is not None:
+            self._catalog.add_job_result(job_id, result)
+        return result
+
+    def ingest_records(self, records: Iterable[TextRecord], *, groups: Sequence[str]) -> IngestReport:
+        """Index ready-made texts (one document each), embedding across records in large batches."""
+        started = time.perf_counter()
+        group_t = tuple(groups)
+        results: list[FileResult] = []
+        pending: list[tuple[Document, list[Item]]] = []
+        for record in records:
+            source = f"record:{record.id}"
+            doc = Document(
+                id=doc_id_for(source),
+                source=source,
+                name=record.title or record.id,
+                sha256=sha256_bytes(f"{record.title}\n{record.text}".encode()),
+                doc_type="text",
+                groups=group_t,
+                size_bytes=len(record.text.encode()),
+                title=record.title,
+            )
+            text = f"{record.title}\n{record.text}".strip() if record.title else record.text
+            blocks = [TextBlock(text=text, locator=Locator())]
+            pending.append((doc, self._text_items(doc, blocks)))
+        all_items = [item for _, items in pending for item in items]
+        vectors = self._embed(all_items)
+        self._store.upsert(all_items, vectors)
+        for doc, items in pending:
+            self._catalog.put_document(doc, status=DocStatus.READY, item_count=len(items))
+            results.append(
+                FileResult(name=doc.name, status="ingested", doc_id=doc.id, error="", items=len(items))
+            )
+        return IngestReport(tuple(results), time.perf_counter() - started)
+
+    def delete_document(self, doc_id: str) -> bool:
+        record = self._catalog.get_document(doc_id)
+        removed = self._store.delete_document(doc_id)
+        shutil.rmtree(self._media_folder(doc_id), ignore_errors=True)
+        deleted = self._catalog.delete_document(doc_id)
+        if record is not None and record.document.source.startswith("upload:"):
+            log.info("deleted uploaded document %s (%d rows)", doc_id, removed)
+        return deleted or removed > 0
+
+    # ------------------------------------------------------------------ internals
+
+    def _ingest_resolved(self, path: Path, *, source: str, name: str, groups: Sequence[str]) -> FileResult:
+        doc_id = doc_id_for(source)
+        previous = self._catalog.get_document(doc_id)
+        try:
+            prepared = self._prepare(path, doc_id=doc_id, source=source, name=name, groups=tuple(groups))
+        except _Unchanged:
+            return FileResult(name=name, status="unchanged", doc_id=doc_id, error="", items=0)
+        except VlsearchError as exc:
+            return self._record_failure(name, doc_id, source, previous, str(exc), tuple(groups))
+        except Exception as exc:  # an extractor bug must fail this file only, with its reason kept
+            log.exception("unexpected error ingesting %s", path)
+            return self._record_failure(
+                name, doc_id, source, previous, f"internal error: {exc!r}", tuple(groups)
+            )
+
+        self._store.delete_document(doc_id)
+        self._store.upsert(prepared.items, prepared.vectors)
+        self._catalog.put_document(
+            prepared.document,
+            status=DocStatus.READY,
+            error="; ".join(prepared.warnings),
+            item_count=len(prepared.items),
+        )
+        return FileResult(name=name, status="ingested", doc_id=doc_id, error="", items=len(prepared.items))
+
+    def _prepare(
+        self, path: Path, *, doc_id: str, source: str, name: str, groups: tuple[str, ...]
+    ) -> _Prepared:
+        size = path.stat().st_size
+        if size > self._limits.max_file_bytes:
+            raise TooLargeError(self._too_large(size))
+        digest = sha256_file(path)
+        previous = self._catalog.get_document(doc_id)
+        if (
+            previous is not None
+            and previous.status == DocStatus.READY
+            and previous.document.sha256 == digest
+            and tuple(previous.document.groups) == groups
+        ):
+            raise _Unchanged
+        doc_type = sniff(path)
+        extraction = extract(path, doc_type, limits=self._limits)
+        if self._enricher is not None and extraction.images:
+            extraction = self._enricher.enrich(extraction)
+        document = Document(
+            id=doc_id,
+            source=source,
+            name=name,
+            sha256=digest,
+            doc_type=extraction.doc_type,
+            groups=groups,
+            size_bytes=size,
+            title=extraction.title or name,
+        )
+        items = self._text_items(document, extraction.blocks)
+        items += self._visual_items(document, extraction)
+        if not items:
+            raise InputRejectedError(f"{name}: no text or images found to index")
+        vectors = self._embed(items)
+        return _Prepared(document, tuple(items), vectors, extraction.warnings)
+
+    def _text_items(self, doc: Document, blocks: Sequence[TextBlock]) -> list[Item]:
+        chunks = chunk_blocks(
+            blocks, max_tokens=self._settings.chunk_tokens, overlap=self._settings.chunk_overlap
+        )
+        return [
+            Item(
+                id=item_id_for(doc.id, "text", chunk.locator.to_json(), i),
+                doc_id=doc.id,
+                modality=Modality.TEXT,
+                text=chunk.text,
+                locator=chunk.locator,
+                source=doc.source,
+                name=doc.name,
+                doc_type=doc.doc_type,
+                groups=doc.groups,
+            )
+            for i, chunk in enumerate(chunks)
+            if chunk.text.strip()
+        ]
+
+    def _visual_items(self, doc: Document, extraction: Extraction) -> list[Item]:
+        items: list[Item] = []
+        folder = self._media_folder(doc.id)
+        for i, image in enumerate(extraction.images):
+            item_id = item_id_for(doc.id, image.modality.value, image.locator.to_json(), i)
+            media, thumb = save_image_variants(
+                image.data, folder=folder, stem=item_id, data_dir=self._settings.data_dir
+            )
+            text = image.context.strip() or f"{doc.title} {image.kind}".strip()
+            items.append(
+                Item(
+                    id=item_id,
+                    doc_id=doc.id,
+                    modality=image.modality,
+                    text=text,
+                    locator=image.locator,
+                    source=doc.source,
+                    name=doc.name,
+                    doc_type=doc.doc_type,
+                    groups=doc.groups,
+                    media=media,
+                    thumbnail=thumb,
+                )
+            )
+        return items
+
+    def _embed(self, items: Sequence[Item]) -> np.ndarray:
+        data_dir = self._settings.data_dir
+        multimodal = self._embedder.multimodal
+        inputs = [
+            EmbedInput(text=item.text, images=(str(data_dir / item.media),))
+            if multimodal and item.media
+            else EmbedInput(text=item.text)
+            for item in items
+        ]
+        parts = [
+            self._embedder.embed(inputs[i : i + self._batch_size], role=Role.DOCUMENT)
+            for i in range(0, len(inputs), self._batch_size)
+        ]
+        if not parts:
+            return np.zeros((0, self._embedder.dim), dtype=np.float32)
+        return np.concatenate(parts).astype(np.float32, copy=False)
+
+    def _record_failure(
+        self,
+        name: str,
+        doc_id: str,
+        source: str,
+        previous: DocumentRecord | None,
+        reason: str,
+        groups: tuple[str, ...],
+    ) -> FileResult:
+        if previous is not None and previous.status == DocStatus.READY:
+            # keep the indexed version searchable; say the update failed
+            self._catalog.set_status(
+                doc_id, DocStatus.READY, error=f"update failed, previous version kept: {reason}"
+            )
+        else:
+            # the failure is visible to whoever may see the file, so they can read the reason
+            placeholder = Document(
+                id=doc_id, source=source, name=name, sha256="", doc_type="unknown", groups=groups, title=name
+            )
+            if previous is not None:
+                placeholder = replace(previous.document, sha256="")
+            self._catalog.put_document(placeholder, status=DocStatus.FAILED, error=reason)
+        log.warning("ingest failed for %s: %s", name, reason)
+        return FileResult(name=name, status="failed", doc_id=doc_id, error=reason, items=0)
+
+    def _media_folder(self, doc_id: str) -> Path:
+        return self._settings.media_dir / doc_id
+
+    def _too_large(self, size: int) -> str:
+        limit_mb = self._limits.max_file_bytes / 1e6
+        return f"file is {size / 1e6:.1f} MB, over the {limit_mb:.0f} MB limit (VLSEARCH_MAX_FILE_MB)"
+
+
+class _Unchanged(Exception):
+    """Same content and groups as the indexed version: nothing to do."""

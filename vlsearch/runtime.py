@@ -1,0 +1,117 @@
+"""Wires the components for one process (API server or CLI command).
+
+Building a Runtime is cheap: no model is loaded and nothing is connected until `start()`, and the
+models themselves load on first use or through `models.load(name)`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from vlsearch.catalog import Catalog
+from vlsearch.config import Settings
+from vlsearch.ingest.ocr import OcrEngine
+from vlsearch.ingest.pipeline import IngestPipeline
+from vlsearch.ingest.visual import VisualEnricher
+from vlsearch.milvus import Store
+from vlsearch.models.base import Embedder, Reranker
+from vlsearch.models.manager import ModelRegistry
+from vlsearch.models.profiles import ProfileChoice, choose_profile
+from vlsearch.models.registry import build_embedder
+from vlsearch.retrieve.query_media import QueryMediaReader
+from vlsearch.retrieve.searcher import Searcher
+from vlsearch.service import SearchService
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    profile: ProfileChoice
+    store: Store
+    catalog: Catalog
+    embedder: Embedder
+    reranker: Reranker | None
+    models: ModelRegistry
+    ocr: OcrEngine
+    pipeline: IngestPipeline
+    search: SearchService
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Runtime:
+        profile = choose_profile(settings)
+        log.info("profile %s: %s", profile.profile, profile.reason)
+        embedder = build_embedder(settings, model_id=profile.embedder)
+        reranker = _build_reranker(settings, profile)
+        store = Store(
+            uri=settings.resolved_milvus_uri,
+            token=settings.milvus_token,
+            dim=embedder.dim,
+            embedder_id=embedder.model_id,
+        )
+        catalog = Catalog(url=settings.resolved_catalog_url)
+        ocr = OcrEngine()
+        pipeline = IngestPipeline(
+            settings=settings,
+            store=store,
+            catalog=catalog,
+            embedder=embedder,
+            enricher=VisualEnricher(ocr=ocr),
+        )
+        searcher = Searcher(store=store, embedder=embedder, settings=settings)
+        query_media = QueryMediaReader(ocr=ocr, settings=settings)
+        rerank_stage = None
+        if reranker is not None:
+            from vlsearch.rerank.cache import ScoreCache
+            from vlsearch.rerank.stage import RerankStage
+
+            rerank_stage = RerankStage(
+                reranker=reranker,
+                media_root=settings.data_dir,
+                top_n=settings.rerank_top_n,
+                cache=ScoreCache(),
+                instruction=settings.rerank_instruction,
+            )
+        search = SearchService(
+            searcher=searcher,
+            query_media=query_media,
+            rerank_stage=rerank_stage,
+            rerank_autoload=profile.rerank_autoload,
+        )
+        return cls(
+            settings=settings,
+            profile=profile,
+            store=store,
+            catalog=catalog,
+            embedder=embedder,
+            reranker=reranker,
+            models=ModelRegistry(embedder=embedder, reranker=reranker),
+            ocr=ocr,
+            pipeline=pipeline,
+            search=search,
+        )
+
+    def start(self) -> None:
+        """Create the data dir, open the catalog and connect the store. Safe to call twice."""
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.settings.media_dir.mkdir(parents=True, exist_ok=True)
+        self.catalog.open()
+        self.store.connect()
+
+    def close(self) -> None:
+        self.store.close()
+        self.catalog.close()
+
+
+def _build_reranker(settings: Settings, profile: ProfileChoice) -> Reranker | None:
+    if not profile.reranker:
+        return None
+    from vlsearch.rerank import Qwen3VLReranker
+
+    return Qwen3VLReranker(
+        model_name_or_path=profile.reranker,
+        device=settings.device or None,
+        token_budget=settings.rerank_token_budget,
+    )

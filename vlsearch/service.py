@@ -1,0 +1,95 @@
+"""Query-time orchestration: query media → retrieval → (optional) rerank → hits with timings."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from vlsearch.models.base import ModelState
+from vlsearch.types import Hit, Query
+
+if TYPE_CHECKING:
+    from vlsearch.rerank.stage import RerankStage
+    from vlsearch.retrieve.query_media import QueryMediaReader
+    from vlsearch.retrieve.searcher import Searcher
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    hits: tuple[Hit, ...]
+    reranked: bool
+    degraded: str = ""  # why the reranker did not run although asked ("" when it ran or was not asked)
+    timings_ms: Mapping[str, float] = field(default_factory=dict)
+    total_candidates: int = 0
+
+
+class SearchService:
+    def __init__(
+        self,
+        *,
+        searcher: Searcher,
+        query_media: QueryMediaReader,
+        rerank_stage: RerankStage | None = None,
+        rerank_autoload: bool = False,
+    ) -> None:
+        self._searcher = searcher
+        self._query_media = query_media
+        self._rerank_stage = rerank_stage
+        self._rerank_autoload = rerank_autoload
+
+    def search(self, query: Query) -> SearchResult:
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        media_texts: list[str] = []
+        media_images: list[str] = []
+        if query.image_paths or query.video_path:
+            media = self._query_media.read(image_paths=query.image_paths, video_path=query.video_path)
+            media_texts.extend(media.texts)
+            media_images.extend(media.image_paths)
+            timings["query_media"] = _ms(started)
+
+        t0 = time.perf_counter()
+        candidates = self._searcher.retrieve(query, media_texts=media_texts, media_images=media_images)
+        timings["retrieve"] = _ms(t0)
+
+        reranked, degraded = False, ""
+        if query.rerank and candidates:
+            degraded = self._rerank_unavailable()
+        if query.rerank and candidates and not degraded:
+            assert self._rerank_stage is not None
+            t1 = time.perf_counter()
+            hits = self._rerank_stage.apply(query, candidates, top_k=query.top_k)
+            timings["rerank"] = _ms(t1)
+            reranked = True
+        else:
+            hits = [Hit(candidate=c, rank=i + 1) for i, c in enumerate(candidates[: query.top_k])]
+        timings["total"] = _ms(started)
+        return SearchResult(
+            hits=tuple(hits),
+            reranked=reranked,
+            degraded=degraded if query.rerank else "",
+            timings_ms=timings,
+            total_candidates=len(candidates),
+        )
+
+    def _rerank_unavailable(self) -> str:
+        """'' when the reranker can run now, else the reason it cannot (results keep retrieval order)."""
+        if self._rerank_stage is None:
+            return "no reranker configured for this profile"
+        state = self._rerank_stage.reranker.info().state
+        if state == ModelState.READY:
+            return ""
+        if state == ModelState.FAILED:
+            return f"reranker failed to load: {self._rerank_stage.reranker.info().error}"
+        if self._rerank_autoload:
+            return ""  # loads on first use
+        return "reranker not loaded (POST /v1/models/reranker/load or the UI's Load model button)"
+
+
+def _ms(since: float) -> float:
+    return round((time.perf_counter() - since) * 1000, 3)
