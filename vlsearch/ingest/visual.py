@@ -1,0 +1,108 @@
+"""OCR enrichment of an extraction's images, keyframes and scanned pages."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from vlsearch.ingest.ocr import OcrEngine, OcrResult
+from vlsearch.types import Extraction, ImageBlock, Locator, TextBlock
+
+# A page with at least this many letters/digits of extracted text already has a text layer; its
+# OCR text would only duplicate those chunks.
+_TEXT_LAYER_MIN_CHARS = 40
+_WORD_CHARS = re.compile(r"\w", re.UNICODE)
+
+
+class VisualEnricher:
+    """Make the pixels of an extraction searchable as text."""
+
+    def __init__(self, *, ocr: OcrEngine) -> None:
+        self.ocr = ocr
+
+    def load(self) -> None:
+        self.ocr.load()
+
+    def enrich(self, extraction: Extraction) -> Extraction:
+        """Return a new Extraction with OCR text added; the input is not changed.
+
+        For every ImageBlock (figure, photo, page, keyframe) the OCR text is appended to its
+        `context`: new context = old context + "\\n\\n" + OCR lines joined by "\\n" (just the OCR text
+        when the context was empty; unchanged when OCR found nothing or the context already contains
+        that text). The pipeline builds the image/frame row's Item.text from `context`, so it ends up
+        as context followed by OCR text.
+
+        For kind="page" images (page renders from the PDF extractor) the OCR text ALSO becomes a
+        TextBlock with that page's locator, so scanned text is chunked and searchable like any text,
+        unless the extraction already holds a text layer for the page (at least 40 letters/digits in
+        its blocks), which would make the OCR a duplicate.
+
+        meta gains "ocr_images" (images OCR'd) and "ocr_chars" (characters read).
+        """
+        page_chars = _text_chars_per_page(extraction.blocks)
+        images: list[ImageBlock] = []
+        page_blocks: list[TextBlock] = []
+        chars = 0
+        for image in extraction.images:
+            result = self.ocr.read(image.data)
+            chars += len(result.text)
+            images.append(replace(image, context=merge_context(image.context, result.text)))
+            if image.kind == "page" and result.text:
+                page = image.locator.page
+                if page is None or page_chars.get(page, 0) < _TEXT_LAYER_MIN_CHARS:
+                    page_blocks.extend(page_text_blocks(result, image.locator))
+        meta = dict(extraction.meta)
+        meta["ocr_images"] = len(extraction.images)
+        meta["ocr_chars"] = chars
+        return replace(
+            extraction,
+            images=tuple(images),
+            blocks=_merge_by_page(extraction.blocks, page_blocks),
+            meta=meta,
+        )
+
+
+def merge_context(context: str, ocr_text: str) -> str:
+    """context + blank line + OCR text, without repeating text that is already there."""
+    ocr_text = ocr_text.strip()
+    context = context.strip()
+    if not ocr_text or ocr_text in context:
+        return context
+    if not context:
+        return ocr_text
+    return f"{context}\n\n{ocr_text}"
+
+
+def page_text_blocks(result: OcrResult, locator: Locator) -> list[TextBlock]:
+    """One TextBlock for the OCR text of a page render, located on that page (not on the image)."""
+    text = result.text.strip()
+    if not text:
+        return []
+    return [TextBlock(text=text, locator=Locator(page=locator.page, slide=locator.slide))]
+
+
+def _text_chars_per_page(blocks: tuple[TextBlock, ...]) -> dict[int, int]:
+    counts: dict[int, int] = {}
+    for block in blocks:
+        if block.locator.page is not None:
+            counts[block.locator.page] = counts.get(block.locator.page, 0) + len(
+                _WORD_CHARS.findall(block.text)
+            )
+    return counts
+
+
+def _merge_by_page(blocks: tuple[TextBlock, ...], added: list[TextBlock]) -> tuple[TextBlock, ...]:
+    """Insert OCR page blocks after the last existing block of an earlier-or-same page (reading order)."""
+    if not added:
+        return blocks
+    merged = list(blocks)
+    for block in added:
+        page = block.locator.page
+        at = len(merged)
+        if page is not None:
+            at = 0
+            for i, existing in enumerate(merged):
+                if existing.locator.page is not None and existing.locator.page <= page:
+                    at = i + 1
+        merged.insert(at, block)
+    return tuple(merged)

@@ -1,0 +1,202 @@
+"""Keyframe sampling: regular samples plus scene changes, near-duplicates dropped, capped evenly."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from vlsearch.errors import ExtractionError, TooLargeError
+from vlsearch.media.images import NORMALISED_LONG_SIDE, encode_image, fit_within
+from vlsearch.media.video import DecodedFrame, VideoInfo, check_duration, iter_frames, probe_video
+
+# Width of the colour signature frames are compared by; small enough to ignore sensor noise and
+# compression artefacts, large enough that a changed line of on-screen text still registers. Colour,
+# not greyscale: two scenes of equal brightness but different colour are still a cut.
+_SIGNATURE_WIDTH = 64
+
+
+@dataclass(frozen=True)
+class Keyframe:
+    t_start: float  # seconds
+    t_end: float  # until the next kept keyframe (or the end of the video)
+    data: bytes  # JPEG, long side ≤ 1600
+    width: int
+    height: int
+    reason: str  # "start" | "interval" | "scene"
+
+
+@dataclass(frozen=True)
+class KeyframeResult:
+    info: VideoInfo
+    keyframes: tuple[Keyframe, ...]
+    backend: str  # decoder that produced the frames: "decord" | "pyav"
+    analysed: int  # frames looked at
+    candidates: int  # frames kept before the max_frames cap
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Kept:
+    t: float
+    image: Image.Image
+    reason: str
+
+
+class KeyframeSampler:
+    """Pick the frames that represent a video.
+
+    Frames are looked at `analysis_fps` times a second. A frame becomes a candidate at every
+    1/`fps` seconds and whenever it differs from the previous analysed frame by more than
+    `scene_threshold` (a cut). A candidate is dropped when it differs from the last kept keyframe by
+    less than `dedupe_threshold`, so a static scene yields one keyframe however long it lasts.
+    Differences are mean absolute differences of small colour signatures, in [0, 1]. When more than
+    `max_frames` survive, `max_frames` are kept spread evenly over the video.
+    """
+
+    def __init__(
+        self,
+        *,
+        fps: float = 1.0,
+        max_frames: int = 64,
+        scene_threshold: float = 0.1,
+        dedupe_threshold: float = 0.02,
+        analysis_fps: float = 4.0,
+        backend: str = "auto",
+        long_side: int = NORMALISED_LONG_SIDE,
+    ) -> None:
+        if fps <= 0 or analysis_fps <= 0:
+            raise ValueError("fps and analysis_fps must be positive")
+        if max_frames < 1:
+            raise ValueError("max_frames must be at least 1")
+        if backend not in ("auto", "decord", "pyav"):
+            raise ValueError(f"unknown backend {backend!r}; use auto, decord or pyav")
+        self.fps = fps
+        self.max_frames = max_frames
+        self.scene_threshold = scene_threshold
+        self.dedupe_threshold = dedupe_threshold
+        self.analysis_fps = max(analysis_fps, fps)
+        self.backend = backend
+        self.long_side = long_side
+
+    def sample(
+        self,
+        path: Path,
+        *,
+        max_seconds: float,
+        setting: str = "max_video_seconds",
+        max_bytes: int | None = None,
+        max_pixels: int | None = None,
+        name: str = "",
+    ) -> KeyframeResult:
+        """Probe, enforce limits (`setting` names the limit in errors), decode and select keyframes."""
+        label = name or path.name
+        info = probe_video(path, max_bytes=max_bytes, name=label)
+        check_duration(info, max_seconds=max_seconds, setting=setting, label=label)
+        if max_pixels is not None and info.width * info.height > max_pixels:
+            raise TooLargeError(
+                f"{label}: frames are {info.width}x{info.height}, over max_image_pixels={max_pixels:,}"
+            )
+        step = 1.0 / self.analysis_fps
+        warnings: list[str] = []
+        backends = ["decord", "pyav"] if self.backend == "auto" else [self.backend]
+        for backend in backends:
+            try:
+                frames = iter_frames(path, info, step=step, backend=backend)
+                kept, analysed = self._select(frames, max_seconds=max_seconds, setting=setting, label=label)
+            except TooLargeError:
+                raise
+            except Exception as exc:
+                if backend == backends[-1]:
+                    raise ExtractionError(
+                        f"{label}: video frames cannot be decoded; the file is corrupt or truncated "
+                        f"({type(exc).__name__}: {exc})"
+                    ) from exc
+                # decord 0.6 rejects some valid files (odd containers, VFR); PyAV is slower but reads them.
+                warnings.append(f"{backend} could not decode ({type(exc).__name__}: {exc}); used PyAV")
+                continue
+            if not kept:
+                raise ExtractionError(f"{label}: the video has no decodable frames")
+            return self._finish(info, kept, backend=backend, analysed=analysed, warnings=warnings)
+        raise AssertionError("unreachable: the loop returns or raises")
+
+    def _select(
+        self, frames: Iterator[DecodedFrame], *, max_seconds: float, setting: str, label: str
+    ) -> tuple[list[_Kept], int]:
+        interval = 1.0 / self.fps
+        kept: list[_Kept] = []
+        kept_sig: np.ndarray | None = None
+        prev_sig: np.ndarray | None = None
+        next_regular = 0.0
+        analysed = 0
+        for frame in frames:
+            # the container's duration can lie; the decoded timestamps cannot
+            if frame.t > max_seconds + 1.0:
+                raise TooLargeError(
+                    f"{label}: video runs past {max_seconds:g} s ({setting}); trim it or raise "
+                    f"VLSEARCH_{setting.upper()}"
+                )
+            analysed += 1
+            sig = signature(frame.image)
+            reason = ""
+            if kept_sig is None:
+                reason = "start"
+            elif prev_sig is not None and frame_difference(sig, prev_sig) > self.scene_threshold:
+                reason = "scene"
+            elif frame.t + 1e-6 >= next_regular:
+                reason = "interval"
+            if frame.t + 1e-6 >= next_regular:
+                next_regular = (int((frame.t + 1e-6) / interval) + 1) * interval
+            prev_sig = sig
+            if not reason:
+                continue
+            if kept_sig is not None and frame_difference(sig, kept_sig) < self.dedupe_threshold:
+                continue
+            kept.append(_Kept(t=frame.t, image=fit_within(frame.image, self.long_side), reason=reason))
+            kept_sig = sig
+        return kept, analysed
+
+    def _finish(
+        self, info: VideoInfo, kept: list[_Kept], *, backend: str, analysed: int, warnings: list[str]
+    ) -> KeyframeResult:
+        candidates = len(kept)
+        if len(kept) > self.max_frames:
+            picks = np.unique(np.linspace(0, len(kept) - 1, self.max_frames).round().astype(int))
+            kept = [kept[i] for i in picks]
+        end_of_video = max(info.duration, kept[-1].t + 1.0 / self.fps)
+        keyframes = []
+        for i, k in enumerate(kept):
+            t_end = kept[i + 1].t if i + 1 < len(kept) else end_of_video
+            keyframes.append(
+                Keyframe(
+                    t_start=round(k.t, 3),
+                    t_end=round(t_end, 3),
+                    data=encode_image(k.image, quality=90),
+                    width=k.image.width,
+                    height=k.image.height,
+                    reason=k.reason,
+                )
+            )
+        return KeyframeResult(
+            info=info,
+            keyframes=tuple(keyframes),
+            backend=backend,
+            analysed=analysed,
+            candidates=candidates,
+            warnings=tuple(warnings),
+        )
+
+
+def signature(img: Image.Image) -> np.ndarray:
+    """A small RGB copy as floats in [0, 1], the unit frames are compared in."""
+    height = max(1, round(_SIGNATURE_WIDTH * img.height / max(1, img.width)))
+    small = img.convert("RGB").resize((_SIGNATURE_WIDTH, height), Image.Resampling.BILINEAR)
+    return np.asarray(small, dtype=np.float32) / 255.0
+
+
+def frame_difference(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean absolute difference of two signatures (0 = identical, 1 = black vs white)."""
+    return float(np.mean(np.abs(a - b)))
