@@ -1,0 +1,48 @@
+"""Resource limits the extractors enforce, so one hostile or huge file cannot exhaust the host."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+_MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-file extraction limits. Defaults mirror the Settings defaults.
+
+    The zip fields guard DOCX/PPTX/XLSX, which are zip containers: a few KB on disk can declare
+    gigabytes of XML, and python-docx/pptx/openpyxl would inflate all of it.
+    """
+
+    max_file_bytes: int = 200 * _MB
+    max_pages: int = 2000  # PDF pages, PPTX slides
+    max_image_pixels: int = 40_000_000
+    max_uncompressed_bytes: int = 1024 * _MB  # sum of declared sizes of all zip entries
+    max_compression_ratio: float = 200.0  # per entry, checked only for entries above 1 MiB
+    max_zip_entries: int = 20_000
+    max_figures_per_doc: int = 200
+    max_sheet_rows: int = 200_000  # per XLSX sheet; later rows are skipped with a warning
+    # read by vlsearch.media (MediaLimits.coerce) when the same Limits is passed for image/video
+    max_video_seconds: float = 600.0
+    keyframe_fps: float = 1.0
+    max_keyframes: int = 64
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Limits:
+        """Limits from Settings; knobs that Settings does not (yet) define keep their defaults."""
+        base = cls()
+        return cls(
+            max_file_bytes=int(settings.max_file_mb) * _MB,
+            max_pages=int(getattr(settings, "max_pages", base.max_pages)),
+            max_image_pixels=int(settings.max_image_pixels),
+            max_uncompressed_bytes=int(
+                getattr(settings, "max_uncompressed_mb", base.max_uncompressed_bytes // _MB)
+            )
+            * _MB,
+            max_figures_per_doc=int(getattr(settings, "max_figures_per_doc", base.max_figures_per_doc)),
+            max_video_seconds=float(getattr(settings, "max_video_seconds", base.max_video_seconds)),
+            keyframe_fps=float(getattr(settings, "keyframe_fps", base.keyframe_fps)),
+            max_keyframes=int(getattr(settings, "max_keyframes", base.max_keyframes)),
+        )
