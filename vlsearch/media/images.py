@@ -110,7 +110,10 @@ def load_image(
             f"(max_image_pixels={max_pixels:,}): {exc}"
         ) from exc
     except UnidentifiedImageError as exc:
-        raise ExtractionError(f"{label}: {fmt} header is unreadable; the file is corrupt") from exc
+        raise ExtractionError(
+            f"{label}: {fmt} header cannot be read; the file is corrupt or uses a {fmt} variant "
+            "Pillow does not support (convert it to PNG or JPEG)"
+        ) from exc
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         # Pillow reports truncated and corrupt data as OSError/SyntaxError/ValueError.
         reason = "truncated" if "truncated" in str(exc).lower() else "corrupt"

@@ -1,30 +1,35 @@
-"""Standalone image files: one IMAGE ImageBlock holding a validated, normalised copy."""
+"""Standalone images (photos, screenshots): one checked, upright ImageBlock of kind "photo"."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from vlsearch.media.images import NORMALISED_LONG_SIDE, encode_image, fit_within, load_image, lossless_source
-from vlsearch.media.limits import MediaLimits
+from vlsearch.ingest.limits import Limits
 from vlsearch.types import Extraction, ImageBlock, Locator, Modality
 
+if TYPE_CHECKING:
+    from vlsearch.media.limits import MediaLimits
 
-def extract_image(path: Path, *, limits: Any) -> Extraction:
+
+def extract_image(path: Path, *, limits: Limits | MediaLimits) -> Extraction:
     """Validate and normalise an image file.
 
-    `limits` is the ingest Limits (or MediaLimits / Settings-like object, see MediaLimits.coerce).
     The header is checked against max_image_pixels before decoding; the first frame of GIF/TIFF/WebP
     is used; EXIF orientation is applied; the result is RGB with long side ≤ 1600 px, PNG for
-    lossless sources (screenshots, figures) and JPEG for photos. The block's context is the file
-    name in words, which is often the only description a photo has. Raises TooLargeError over the
-    limits and ExtractionError for corrupt, truncated or non-image content.
+    lossless sources (screenshots, figures) and JPEG for photos. Re-encoding from the decoded pixels
+    also drops metadata such as GPS tags. The block's context is the file name in words, often the
+    only description a photo has. Raises TooLargeError over the limits and ExtractionError for
+    corrupt, truncated or non-image content.
     """
+    # imported here so text-only ingestion never pays for the media stack
+    from vlsearch.media import NORMALISED_LONG_SIDE, MediaLimits, encode_image, fit_within, load_image
+    from vlsearch.media.images import lossless_source
+
     media_limits = MediaLimits.coerce(limits)
     loaded = load_image(path, max_pixels=media_limits.max_image_pixels, max_bytes=media_limits.max_file_bytes)
-    lossless = lossless_source(loaded.format)
-    normalised = fit_within(loaded.image, NORMALISED_LONG_SIDE)
-    data = encode_image(normalised, fmt="PNG" if lossless else "JPEG", quality=92)
+    upright = fit_within(loaded.image, NORMALISED_LONG_SIDE)
+    data = encode_image(upright, fmt="PNG" if lossless_source(loaded.format) else "JPEG", quality=92)
     title = path.stem.replace("_", " ").replace("-", " ").strip()
     warnings: tuple[str, ...] = ()
     if loaded.frames > 1:
@@ -33,13 +38,7 @@ def extract_image(path: Path, *, limits: Any) -> Extraction:
         doc_type="image",
         title=title,
         images=(
-            ImageBlock(
-                data=data,
-                locator=Locator(),
-                modality=Modality.IMAGE,
-                context=title,
-                kind="photo",
-            ),
+            ImageBlock(data=data, locator=Locator(), modality=Modality.IMAGE, context=title, kind="photo"),
         ),
         warnings=warnings,
         meta={
@@ -47,7 +46,7 @@ def extract_image(path: Path, *, limits: Any) -> Extraction:
             "width": loaded.width,
             "height": loaded.height,
             "frames": loaded.frames,
-            "stored_width": normalised.width,
-            "stored_height": normalised.height,
+            "stored_width": upright.width,
+            "stored_height": upright.height,
         },
     )
