@@ -1,0 +1,65 @@
+"""FastAPI dependencies: the Runtime, the per-app services, and the authenticated caller."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+from fastapi import Depends, Header, Request
+
+from vlsearch.api.auth import Caller, is_loopback, key_from_headers
+from vlsearch.api.errors import ApiError
+from vlsearch.api.state import ApiState
+
+if TYPE_CHECKING:
+    from vlsearch.runtime import Runtime
+
+
+def get_state(request: Request) -> ApiState:
+    state: ApiState | None = getattr(request.app.state, "api", None)
+    if state is None:
+        raise ApiError("starting", "The server is still starting; retry in a moment.", status=503)
+    return state
+
+
+def get_runtime(request: Request) -> Runtime:
+    return get_state(request).runtime
+
+
+def get_caller(
+    request: Request,
+    x_api_key: Annotated[str | None, Header(alias="X-API-Key", include_in_schema=False)] = None,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Caller:
+    state = get_state(request)
+    if not state.keyring.enabled:
+        # Auth off is only safe on loopback; refuse anything else even if a proxy forwards it here.
+        client = request.client.host if request.client else ""
+        if not is_loopback(client):
+            raise ApiError(
+                "forbidden",
+                "This server has no API keys configured and only serves loopback clients; "
+                "set VLSEARCH_API_KEYS to serve other hosts.",
+                status=403,
+            )
+        return Caller(groups=None)
+    return state.keyring.authenticate(key_from_headers(x_api_key, authorization))
+
+
+def get_optional_caller(
+    request: Request,
+    x_api_key: Annotated[str | None, Header(alias="X-API-Key", include_in_schema=False)] = None,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Caller | None:
+    """For health endpoints: a valid key (or auth off) unlocks details; no key gets the bare status."""
+    state = get_state(request)
+    if not state.keyring.enabled:
+        return get_caller(request, x_api_key, authorization)
+    presented = key_from_headers(x_api_key, authorization)
+    if presented is None:
+        return None
+    return state.keyring.authenticate(presented)
+
+
+StateDep = Annotated[ApiState, Depends(get_state)]
+CallerDep = Annotated[Caller, Depends(get_caller)]
+OptionalCallerDep = Annotated[Caller | None, Depends(get_optional_caller)]

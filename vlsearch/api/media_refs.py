@@ -1,0 +1,163 @@
+"""Turning rerank media references into local files the reranker may read.
+
+Accepted: 'upload:<name>' (a file sent in the same multipart request), an http(s) URL from an
+allow-listed host (downloaded here with a size limit, never fetched by the model code), a local
+path under the allowed roots (only with auth off: a key holder must not probe files by path), and
+references to ingested media by item_id / doc_id, checked against the caller's groups.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from vlsearch.api.auth import Caller
+from vlsearch.api.errors import ApiError, format_bytes, not_found
+from vlsearch.api.files import data_file, inside, original_file
+from vlsearch.api.schemas.rerank import RerankContent
+from vlsearch.api.state import ApiState
+from vlsearch.errors import PathNotAllowedError
+from vlsearch.models.base import RerankInput
+
+
+class MediaResolver:
+    def __init__(
+        self, *, state: ApiState, caller: Caller, folder: Path, uploads: Mapping[str, Path] | None = None
+    ) -> None:
+        self._state = state
+        self._caller = caller
+        self._folder = folder
+        self._uploads = dict(uploads or {})
+
+    def side(self, content: str | RerankContent) -> RerankInput:
+        """A query or document as the reranker's input: text, images (paths), video (path)."""
+        if isinstance(content, str):
+            return RerankInput(text=content)
+        texts: list[str] = []
+        images: list[str] = []
+        video: str | None = None
+        if content.item_id:
+            item_text, item_image = self._item(content.item_id)
+            texts.append(item_text)
+            if item_image:
+                images.append(item_image)
+        if content.doc_id:
+            kind, path = self._document(content.doc_id)
+            if kind == "video":
+                video = path
+            else:
+                images.append(path)
+        if content.text:
+            texts.append(content.text)
+        raw_images = [content.image] if isinstance(content.image, str) else list(content.image or [])
+        images.extend(self.ref(ref, what="image") for ref in raw_images)
+        if content.video:
+            if video is not None:
+                raise ApiError("invalid_request", "give one video per query or document", status=422)
+            video = self.ref(content.video, what="video")
+        return RerankInput(
+            text="\n".join(t for t in texts if t) or None,
+            image=images or None,
+            video=video,
+        )
+
+    def ref(self, ref: str, *, what: str) -> str:
+        if ref.startswith("upload:"):
+            name = ref.removeprefix("upload:")
+            if name not in self._uploads:
+                sent = ", ".join(sorted(self._uploads)) or "none"
+                raise ApiError(
+                    "invalid_request",
+                    f"{what} {ref!r}: no uploaded file named {name!r} in this request (files sent: {sent})",
+                    status=422,
+                )
+            return str(self._uploads[name])
+        if ref.startswith(("http://", "https://")):
+            return str(self._download(ref, what=what))
+        if "://" in ref or ref.startswith("data:"):
+            raise ApiError(
+                "invalid_request",
+                f"{what} {ref[:80]!r}: unsupported reference; "
+                "use upload:<name>, an http(s) URL or item_id/doc_id",
+                status=422,
+            )
+        return str(self._local_path(ref, what=what))
+
+    # -- references to ingested media ------------------------------------------------------
+    def _item(self, item_id: str) -> tuple[str, str | None]:
+        items = self._state.runtime.store.get([item_id])
+        if not items or not self._caller.can_see(items[0].groups):
+            raise not_found("item", item_id)
+        item = items[0]
+        image = str(data_file(self._state.runtime.settings, item.media)) if item.media else None
+        return item.text, image
+
+    def _document(self, doc_id: str) -> tuple[str, str]:
+        record = self._state.runtime.catalog.get_document(doc_id)
+        if record is None or not self._caller.can_see(record.document.groups):
+            raise not_found("document", doc_id)
+        doc = record.document
+        if doc.doc_type not in ("image", "video"):
+            raise ApiError(
+                "invalid_request",
+                f"doc_id {doc_id!r} is a {doc.doc_type} document; doc_id works for image and video "
+                "documents, use item_id for a passage or page",
+                status=422,
+            )
+        return doc.doc_type, str(original_file(self._state.runtime.settings, doc))
+
+    # -- paths and URLs --------------------------------------------------------------------
+    def _local_path(self, ref: str, *, what: str) -> Path:
+        if not self._caller.unrestricted:
+            raise PathNotAllowedError(
+                f"{what} {ref!r}: server paths are accepted only when auth is off; "
+                "upload the file (upload:<name>) or reference ingested media by item_id/doc_id"
+            )
+        roots = self._state.runtime.settings.resolved_allowed_roots
+        path = Path(ref).expanduser().resolve()
+        if not any(inside(path, root) for root in roots):
+            allowed = ", ".join(str(r) for r in roots)
+            raise PathNotAllowedError(
+                f"{what} {ref!r} is outside the allowed roots ({allowed}); add its folder to "
+                "VLSEARCH_ALLOWED_ROOTS or upload the file"
+            )
+        if not path.is_file():
+            raise ApiError("not_found", f"{what} {ref!r}: no such file", status=404)
+        return path
+
+    def _download(self, url: str, *, what: str) -> Path:
+        import httpx
+
+        host = (urlsplit(url).hostname or "").lower()
+        allowed = self._state.media_url_hosts
+        if host not in allowed:
+            hint = f"allowed hosts: {', '.join(allowed)}" if allowed else "no hosts are allowed"
+            raise PathNotAllowedError(
+                f"{what} URL host {host!r} is not on the media URL allow-list ({hint}); "
+                "upload the file instead or ask the operator to allow the host"
+            )
+        limit = self._state.limits.query_upload_bytes
+        target = self._folder / f"url-{uuid.uuid4().hex[:12]}{Path(urlsplit(url).path).suffix[:8]}"
+        try:
+            # No redirects: a redirect could lead to a host that is not allowed.
+            with httpx.stream("GET", url, timeout=30.0, follow_redirects=False) as resp:
+                if resp.status_code != 200:
+                    raise ApiError(
+                        "fetch_failed", f"{what} URL answered HTTP {resp.status_code}: {url}", status=422
+                    )
+                size = 0
+                with target.open("wb") as out:
+                    for chunk in resp.iter_bytes():
+                        size += len(chunk)
+                        if size > limit:
+                            raise ApiError(
+                                "body_too_large",
+                                f"{what} URL body is over the query_upload limit of {format_bytes(limit)}",
+                                status=413,
+                            )
+                        out.write(chunk)
+        except httpx.HTTPError as exc:
+            raise ApiError("fetch_failed", f"{what} URL could not be fetched: {exc}", status=422) from exc
+        return target

@@ -1,0 +1,1 @@
+"""One router per feature: search, rerank, documents (+ jobs), media, models, health, ui."""

@@ -1,0 +1,208 @@
+"""Upload documents (ingest job), follow jobs, list / show / delete documents, download originals."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Query, UploadFile, status
+from fastapi.responses import FileResponse
+
+from vlsearch.api.auth import Caller
+from vlsearch.api.deps import CallerDep, StateDep
+from vlsearch.api.errors import ApiError, not_found
+from vlsearch.api.files import original_file
+from vlsearch.api.schemas.common import ERROR_RESPONSES
+from vlsearch.api.schemas.documents import (
+    DeletedOut,
+    DocumentOut,
+    DocumentPage,
+    FileResultOut,
+    JobAccepted,
+    JobOut,
+)
+from vlsearch.api.state import ApiState
+from vlsearch.api.uploads import copy_upload
+from vlsearch.catalog import DocStatus, DocumentRecord, JobRecord
+from vlsearch.ids import doc_id_for
+from vlsearch.ingest.pipeline import safe_name
+
+router = APIRouter(prefix="/v1", tags=["documents"], responses=ERROR_RESPONSES)
+
+_DEFAULT_GROUPS = ("public",)  # what the CLI uses too when no groups are given
+
+
+@router.post(
+    "/documents",
+    response_model=JobAccepted,
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Upload one or more files; they are ingested by a background job",
+)
+def upload_documents(
+    state: StateDep,
+    caller: CallerDep,
+    files: Annotated[
+        list[UploadFile], File(description="PDF, DOCX, PPTX, XLSX, HTML, Markdown, text, images, videos")
+    ],
+    groups: Annotated[str, Form(description="Comma-separated access groups (default: yours)")] = "",
+) -> JobAccepted:
+    if not files:
+        raise ApiError("invalid_request", "files: attach at least one file", status=422)
+    if len(files) > state.limits.files_per_upload:
+        raise ApiError(
+            "invalid_request",
+            f"files: {len(files)} files in one upload, over the limit of {state.limits.files_per_upload}; "
+            "split the upload",
+            status=422,
+        )
+    doc_groups = _upload_groups(caller, groups)
+    _refuse_foreign_overwrite(state, caller, files)
+    folder = state.scratch_dir / f"upload-{uuid.uuid4().hex}"
+    folder.mkdir(parents=True)
+    spooled = []
+    for i, upload in enumerate(files):
+        target = folder / f"{i:04d}"
+        copy_upload(
+            upload, target, max_bytes=state.limits.file_bytes, limit_name="file (VLSEARCH_MAX_FILE_MB)"
+        )
+        spooled.append((upload.filename or f"upload-{i}", target))
+    job = state.jobs.submit(spooled, groups=doc_groups, folder=folder)
+    return JobAccepted(job_id=job.id, status=job.status.value, total=job.total, job_url=f"/v1/jobs/{job.id}")
+
+
+@router.get("/jobs/{job_id}", response_model=JobOut, summary="Progress and per-file results of an ingest job")
+def get_job(job_id: str, state: StateDep, caller: CallerDep) -> JobOut:
+    job = state.runtime.catalog.get_job(job_id)
+    if job is None or not caller.can_see(job.groups):
+        raise not_found("job", job_id)
+    return job_out(job)
+
+
+@router.get("/documents", response_model=DocumentPage, summary="List the documents visible to the caller")
+def list_documents(
+    state: StateDep,
+    caller: CallerDep,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    doc_type: Annotated[str | None, Query(max_length=32)] = None,
+    status_: Annotated[DocStatus | None, Query(alias="status")] = None,
+    q: Annotated[str | None, Query(max_length=200, description="Substring of the name or title")] = None,
+) -> DocumentPage:
+    records, total = state.runtime.catalog.list_documents(
+        groups=caller.groups, doc_type=doc_type, status=status_, query=q or None, offset=offset, limit=limit
+    )
+    return DocumentPage(documents=[document_out(r) for r in records], total=total, offset=offset, limit=limit)
+
+
+@router.get("/documents/{doc_id}", response_model=DocumentOut, summary="One document")
+def get_document(doc_id: str, state: StateDep, caller: CallerDep) -> DocumentOut:
+    return document_out(_visible(state, caller, doc_id))
+
+
+@router.delete("/documents/{doc_id}", response_model=DeletedOut, summary="Delete a document and its rows")
+def delete_document(doc_id: str, state: StateDep, caller: CallerDep) -> DeletedOut:
+    _visible(state, caller, doc_id)
+    deleted = state.runtime.pipeline.delete_document(doc_id)
+    return DeletedOut(id=doc_id, deleted=deleted)
+
+
+@router.get(
+    "/documents/{doc_id}/original",
+    response_class=FileResponse,
+    summary="Download the stored original file",
+)
+def get_original(doc_id: str, state: StateDep, caller: CallerDep) -> FileResponse:
+    record = _visible(state, caller, doc_id)
+    path = original_file(state.runtime.settings, record.document)
+    return FileResponse(path, filename=record.document.name, content_disposition_type="inline")
+
+
+def _visible(state: ApiState, caller: Caller, doc_id: str) -> DocumentRecord:
+    record = state.runtime.catalog.get_document(doc_id)
+    if record is None or not caller.can_see(record.document.groups):
+        raise not_found("document", doc_id)
+    return record
+
+
+def _upload_groups(caller: Caller, raw: str) -> tuple[str, ...]:
+    asked = tuple(dict.fromkeys(g.strip() for g in raw.split(",") if g.strip()))
+    for group in asked:
+        if len(group) > 64 or not group.replace("-", "").replace("_", "").replace(".", "").isalnum():
+            raise ApiError(
+                "invalid_request",
+                f"groups: {group!r} is not a valid group name (letters, digits, '-', '_', '.'; ≤ 64 chars)",
+                status=422,
+            )
+    if caller.groups is None:
+        return asked or _DEFAULT_GROUPS
+    if not asked:
+        if not caller.groups:
+            raise ApiError(
+                "forbidden", "Your API key has no groups, so you cannot upload documents.", status=403
+            )
+        return caller.groups
+    outside = [g for g in asked if g not in caller.groups]
+    if outside:
+        raise ApiError(
+            "forbidden",
+            f"groups: you may only share documents with your own groups ({', '.join(caller.groups)}); "
+            f"not allowed: {', '.join(outside)}",
+            status=403,
+        )
+    return asked
+
+
+def _refuse_foreign_overwrite(state: ApiState, caller: Caller, files: list[UploadFile]) -> None:
+    # Uploads are keyed by file name; an upload must not replace a same-named document the caller
+    # cannot see (that would let one group destroy another group's document).
+    if caller.groups is None:
+        return
+    for upload in files:
+        name = safe_name(upload.filename or "upload")
+        record = state.runtime.catalog.get_document(doc_id_for(f"upload:{name}"))
+        if record is not None and not caller.can_see(record.document.groups):
+            raise ApiError(
+                "conflict",
+                f"{name}: a document with this file name already exists and belongs to other groups; "
+                "rename the file and upload again",
+                status=409,
+            )
+
+
+def document_out(record: DocumentRecord) -> DocumentOut:
+    doc = record.document
+    original = f"/v1/documents/{doc.id}/original" if doc.source.startswith("upload:") and doc.sha256 else None
+    return DocumentOut(
+        id=doc.id,
+        name=doc.name,
+        title=doc.title,
+        source=doc.source,
+        doc_type=doc.doc_type,
+        groups=list(doc.groups),
+        size_bytes=doc.size_bytes,
+        sha256=doc.sha256,
+        status=record.status.value,
+        error=record.error,
+        item_count=record.item_count,
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+        original_url=original,
+    )
+
+
+def job_out(job: JobRecord) -> JobOut:
+    return JobOut(
+        id=job.id,
+        status=job.status.value,
+        total=job.total,
+        done=job.done,
+        progress=(job.done / job.total) if job.total else 1.0,
+        results=[
+            FileResultOut(name=r.name, status=r.status, doc_id=r.doc_id, error=r.error, items=r.items)
+            for r in job.results
+        ],
+        groups=list(job.groups),
+        error=job.error,
+        created_at=job.created_at,
+        updated_at=job.updated_at,
+    )

@@ -1,0 +1,178 @@
+"""POST /v1/search (JSON, text) and POST /v1/search/upload (multipart: text and/or an image/video)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import uuid
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, UploadFile
+from pydantic import ValidationError
+
+from vlsearch.api.auth import Caller
+from vlsearch.api.deps import CallerDep, StateDep
+from vlsearch.api.errors import ApiError
+from vlsearch.api.schemas.common import ERROR_RESPONSES
+from vlsearch.api.schemas.search import (
+    DocumentRef,
+    SearchFilters,
+    SearchHitOut,
+    SearchRequest,
+    SearchResponse,
+)
+from vlsearch.api.state import ApiState
+from vlsearch.api.uploads import save_query_image, save_query_video
+from vlsearch.types import Hit, Modality, Query, SearchFilter
+
+router = APIRouter(prefix="/v1", tags=["search"], responses=ERROR_RESPONSES)
+
+_SPACES = re.compile(r"\s+")
+
+
+@router.post("/search", response_model=SearchResponse, summary="Search with a text query")
+def search_json(body: SearchRequest, state: StateDep, caller: CallerDep) -> SearchResponse:
+    query = _query(state, caller, body, text=body.text)
+    return _run(state, query, kind="text")
+
+
+@router.post(
+    "/search/upload",
+    response_model=SearchResponse,
+    summary="Search with an uploaded image or video (and optional text)",
+)
+def search_upload(
+    state: StateDep,
+    caller: CallerDep,
+    text: Annotated[str, Form(max_length=4000)] = "",
+    image: Annotated[UploadFile | None, File(description="A query photo (PNG, JPEG, WebP, …)")] = None,
+    video: Annotated[UploadFile | None, File(description="A short query video (MP4, WebM, …)")] = None,
+    top_k: Annotated[int | None, Form(ge=1, le=100)] = None,
+    rerank: Annotated[bool, Form()] = True,
+    instruction: Annotated[str | None, Form(max_length=2000)] = None,
+    per_doc_limit: Annotated[int, Form(ge=0, le=100)] = 1,
+    filters: Annotated[str, Form(description='JSON, e.g. {"doc_types": ["pdf"]}')] = "{}",
+) -> SearchResponse:
+    if not text.strip() and image is None and video is None:
+        raise ApiError("invalid_request", "Give a text, an image or a video to search with.", status=422)
+    try:
+        parsed_filters = SearchFilters.model_validate(json.loads(filters or "{}"))
+    except (json.JSONDecodeError, ValidationError) as exc:
+        raise ApiError("invalid_request", f"filters: not valid filter JSON ({exc})", status=422) from exc
+    body = SearchRequest.model_construct(
+        text=text,
+        top_k=top_k,
+        rerank=rerank,
+        instruction=instruction,
+        per_doc_limit=per_doc_limit,
+        filters=parsed_filters,
+    )
+    folder = state.scratch_dir / uuid.uuid4().hex
+    folder.mkdir(parents=True)
+    try:
+        image_paths: tuple[str, ...] = ()
+        video_path: str | None = None
+        settings = state.runtime.settings
+        if image is not None:
+            image_paths = (str(save_query_image(image, folder, settings=settings, limits=state.limits)),)
+        if video is not None:
+            video_path = str(save_query_video(video, folder, settings=settings, limits=state.limits))
+        query = _query(state, caller, body, text=text.strip(), images=image_paths, video=video_path)
+        kind = "video" if video_path else "image" if image_paths else "text"
+        return _run(state, query, kind=kind)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _query(
+    state: ApiState,
+    caller: Caller,
+    body: SearchRequest,
+    *,
+    text: str,
+    images: tuple[str, ...] = (),
+    video: str | None = None,
+) -> Query:
+    flt = SearchFilter(
+        doc_types=tuple(body.filters.doc_types),
+        modalities=tuple(Modality(m) for m in body.filters.modalities),
+        doc_ids=tuple(body.filters.doc_ids),
+        groups=caller.groups,  # access control happens inside the Milvus query
+    )
+    return Query(
+        text=text,
+        image_paths=images,
+        video_path=video,
+        filters=flt,
+        top_k=body.top_k or state.runtime.settings.default_top_k,
+        rerank=body.rerank,
+        instruction=body.instruction or None,
+        per_doc_limit=body.per_doc_limit,
+    )
+
+
+def _run(state: ApiState, query: Query, *, kind: str) -> SearchResponse:
+    result = state.runtime.search.search(query)
+    state.metrics.observe_stages(result.timings_ms)
+    state.metrics.searches.labels(kind=kind, reranked=str(result.reranked).lower()).inc()
+    return SearchResponse(
+        results=[hit_out(hit) for hit in result.hits],
+        reranked=result.reranked,
+        degraded=result.degraded,
+        total_candidates=result.total_candidates,
+        timings_ms=dict(result.timings_ms),
+    )
+
+
+def hit_out(hit: Hit) -> SearchHitOut:
+    item = hit.item
+    cand = hit.candidate
+    thumbnail = f"/v1/media/{item.id}?kind=thumbnail" if (item.thumbnail or item.media) else None
+    if item.modality == Modality.FRAME:
+        media: str | None = f"/v1/media/{item.id}?kind=original"
+    elif item.media:
+        media = f"/v1/media/{item.id}?kind=image"
+    elif item.source.startswith("upload:") or item.source.startswith("/"):
+        media = f"/v1/media/{item.id}?kind=original"
+        if item.doc_type == "pdf" and item.locator.page:
+            media += f"#page={item.locator.page}"
+    else:
+        media = None
+    return SearchHitOut(
+        rank=hit.rank,
+        id=item.id,
+        document=DocumentRef(id=item.doc_id, name=item.name, doc_type=item.doc_type, source=item.source),
+        modality=item.modality.value,
+        locator=item.locator.to_dict(),
+        locator_label=item.locator.label(),
+        snippet=snippet(item.text),
+        thumbnail_url=thumbnail,
+        media_url=media,
+        t_start=item.locator.t_start,
+        score=hit.score,
+        retrieval_score=cand.score,
+        dense_score=cand.dense_score,
+        bm25_score=cand.bm25_score,
+        rerank_score=hit.rerank_score,
+        found_by=list(cand.found_by),
+    )
+
+
+def snippet(text: str, limit: int = 320) -> str:
+    flat = _SPACES.sub(" ", text).strip()
+    if len(flat) <= limit:
+        return flat
+    cut = flat[:limit]
+    space = cut.rfind(" ")
+    # CJK text has no spaces; only back off to a word boundary when one is near.
+    if space > limit * 0.7:
+        cut = cut[:space]
+    return cut + "…"
+
+
+def scratch_folder(root: Path) -> Path:
+    folder = root / uuid.uuid4().hex
+    folder.mkdir(parents=True)
+    return folder

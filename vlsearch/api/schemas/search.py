@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from vlsearch.api.schemas.common import RequestModel, ResponseModel
+from vlsearch.types import Modality
+
+
+class SearchFilters(RequestModel):
+    doc_types: list[str] = Field(
+        default_factory=list, max_length=20, description="pdf, docx, pptx, image, video, …"
+    )
+    modalities: list[Modality] = Field(default_factory=list, description="text, image, frame")
+    doc_ids: list[str] = Field(default_factory=list, max_length=200)
+
+
+class SearchRequest(RequestModel):
+    text: str = Field(min_length=1, max_length=4000, description="The query text")
+    top_k: int | None = Field(
+        default=None, ge=1, le=100, description="Results (default from settings)"
+    )
+    rerank: bool = Field(
+        default=True, description="Rerank when the reranker is loaded"
+    )
+    instruction: str | None = Field(default=None, max_length=2000, description="Rerank instruction override")
+    per_doc_limit: int = Field(default=1, ge=0, le=100, description="Max hits per document (0 = unlimited)")
+    filters: SearchFilters = Field(default_factory=SearchFilters)
+
+
+class DocumentRef(ResponseModel):
+    id: str
+    name: str
+    doc_type: str
+    source: str
+
+
+class SearchHitOut(ResponseModel):
+    rank: int
+    id: str = Field(description="Item id (chunk, image or video frame)")
+    document: DocumentRef
+    modality: str
+    locator: dict[str, Any]
+    locator_label: str = Field(description="Human label: 'p. 3', 'slide 2', '01:05-01:07'")
+    snippet: str
+    thumbnail_url: str | None
+    media_url: str | None = Field(description="Full image, or the source video (append #t=<seconds>)")
+    t_start: float | None = None
+    score: float
+    retrieval_score: float
+    dense_score: float | None = None
+    bm25_score: float | None = None
+    rerank_score: float | None = None
+    found_by: list[str]
+
+
+class SearchResponse(ResponseModel):
+    results: list[SearchHitOut]
+    reranked: bool
+    degraded: str = Field(description="Why the reranker did not run although asked; empty when it ran")
+    total_candidates: int
+    timings_ms: dict[str, float]
