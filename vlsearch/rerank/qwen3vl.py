@@ -1,0 +1,270 @@
+"""Qwen3-VL-Reranker: the official prompt, score and truncation, batched.
+
+score = sigmoid(h · (W[yes] − W[no])) where h is the backbone's last hidden state at the final
+position (left padding), which equals P("yes") from a softmax over the ["no", "yes"] logits.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import torch
+from PIL import Image
+
+from vlsearch.config import DEFAULT_RERANK_INSTRUCTION
+from vlsearch.errors import ModelUnavailableError
+from vlsearch.models.base import ModelInfo, ModelState, RerankInput
+from vlsearch.models.device import DeviceChoice, release_cuda_memory, resolve_device
+from vlsearch.rerank.backbone import (
+    EncodedInput,
+    encode,
+    forward_batch,
+    lm_head_rows,
+    load_backbone,
+    plan_batches,
+)
+from vlsearch.rerank.inputs import (
+    PreparedVideo,
+    SideContent,
+    VisionLimits,
+    parse_side,
+    prepare_image,
+    prepare_video,
+)
+from vlsearch.rerank.prompt import rerank_prompt, side_content
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RERANKER = "Qwen/Qwen3-VL-Reranker-2B"
+
+
+class Qwen3VLReranker:
+    """Seed-compatible reranker: `Qwen3VLReranker(model_name_or_path=..., torch_dtype=...).process(inputs)`.
+
+    Construction is cheap; weights load on first use or on `load()`.
+    """
+
+    def __init__(
+        self,
+        *,
+        model_name_or_path: str = DEFAULT_RERANKER,
+        torch_dtype: torch.dtype | str | None = None,
+        device: str | None = None,
+        device_map: str | Mapping[str, Any] | None = None,
+        attn_implementation: str | None = None,
+        max_length: int = 10240,
+        token_budget: int = 16384,
+        max_batch_size: int = 64,
+        min_pixels: int | None = None,
+        max_pixels: int | None = None,
+        total_pixels: int | None = None,
+        fps: float | None = None,
+        max_frames: int | None = None,
+        default_instruction: str = DEFAULT_RERANK_INSTRUCTION,
+        name: str = "reranker",
+        **model_kwargs: Any,
+    ) -> None:
+        base = VisionLimits()
+        self.limits = VisionLimits(
+            min_pixels=min_pixels or base.min_pixels,
+            max_pixels=max_pixels or base.max_pixels,
+            video_total_pixels=total_pixels or base.video_total_pixels,
+            fps=fps or base.fps,
+            max_frames=max_frames or base.max_frames,
+        )
+        self._model_id = str(model_name_or_path)
+        self._dtype = torch_dtype
+        self._device = device
+        self._device_map = device_map
+        self._attn = attn_implementation
+        self._model_kwargs = model_kwargs
+        self.max_length = max_length
+        self.token_budget = token_budget
+        self.max_batch_size = max_batch_size
+        self.default_instruction = default_instruction
+        self.name = name
+        self._lock = threading.RLock()
+        self._state = ModelState.UNLOADED
+        self._error = ""
+        self._choice: DeviceChoice | None = None
+        self._processor: Any = None
+        self._model: Any = None
+        self._head: torch.Tensor | None = None  # W[yes] - W[no], float32
+        self._special_ids: frozenset[int] = frozenset()
+        self._pad_id = 0
+        self.forward_calls = 0  # forward passes run, for tests and benchmarks
+        self.pairs_scored = 0
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    @property
+    def model_id(self) -> str:
+        return self._model_id
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def info(self) -> ModelInfo:
+        choice = self._choice
+        return ModelInfo(
+            name=self.name,
+            model_id=self._model_id,
+            kind="reranker",
+            backend="qwen3-vl",
+            state=self._state,
+            device=str(self._device_map or (choice.device if choice else (self._device or "auto"))),
+            dtype=choice.dtype_name if choice else str(self._dtype or "auto").removeprefix("torch."),
+            multimodal=True,
+            error=self._error,
+        )
+
+    def load(self) -> None:
+        """Load processor and weights. Safe to call twice and from several threads."""
+        with self._lock:
+            if self._model is not None:
+                return
+            self._state = ModelState.LOADING
+            started = time.perf_counter()
+            try:
+                choice = resolve_device(self._device, self._dtype, self._attn)
+                processor, model = load_backbone(
+                    self._model_id, choice, device_map=self._device_map, **self._model_kwargs
+                )
+                tok = processor.tokenizer
+                yes_no = [self._single_token_id(tok, w) for w in ("yes", "no")]
+                rows = lm_head_rows(self._model_id, model, yes_no)
+            except ModelUnavailableError as exc:
+                self._state, self._error = ModelState.FAILED, str(exc)
+                raise
+            except Exception as exc:
+                self._state, self._error = ModelState.FAILED, f"{type(exc).__name__}: {exc}"
+                raise
+            self._head = rows[0] - rows[1]
+            self._special_ids = frozenset(int(i) for i in tok.all_special_ids)
+            self._pad_id = int(
+                tok.pad_token_id
+                if tok.pad_token_id is not None
+                else tok.convert_tokens_to_ids("<|endoftext|>")
+            )
+            self._choice, self._processor, self._model = choice, processor, model
+            self._state, self._error = ModelState.READY, ""
+            log.info("reranker %s ready in %.1fs", self._model_id, time.perf_counter() - started)
+
+    def unload(self) -> None:
+        with self._lock:
+            self._model = self._processor = self._head = None
+            self._state = ModelState.UNLOADED
+            release_cuda_memory()
+
+    def _single_token_id(self, tokenizer: Any, word: str) -> int:
+        ids = tokenizer.encode(word, add_special_tokens=False)
+        if len(ids) != 1:
+            raise ModelUnavailableError(
+                f"{self._model_id}: tokenizer splits {word!r} into {ids}; not a Qwen3-VL reranker"
+            )
+        return int(ids[0])
+
+    # -- public scoring ----------------------------------------------------------------------
+    def process(self, inputs: Mapping[str, Any]) -> list[float]:
+        """The seed article's call: {instruction, query, documents, fps, max_frames} -> scores."""
+        query = inputs.get("query")
+        documents = inputs.get("documents")
+        if not query or not documents:
+            return []
+        return self.score(
+            query,
+            documents,
+            instruction=inputs.get("instruction") or None,
+            fps=inputs.get("fps"),
+            max_frames=inputs.get("max_frames"),
+        )
+
+    def score(
+        self,
+        query: RerankInput | Mapping[str, Any],
+        documents: Sequence[RerankInput | Mapping[str, Any]],
+        *,
+        instruction: str | None = None,
+        fps: float | None = None,
+        max_frames: int | None = None,
+    ) -> list[float]:
+        """One probability in [0, 1] per document, in input order."""
+        q = parse_side(query)
+        docs = [parse_side(d) for d in documents]
+        if q.empty or not docs:
+            return []
+        encoded = self.encode_pairs(q, docs, instruction=instruction, fps=fps, max_frames=max_frames)
+        return self.score_encoded(encoded)
+
+    # -- internals (public for tests and the benchmark) --------------------------------------
+    def build_prompt(self, query: SideContent, document: SideContent, instruction: str | None = None) -> str:
+        return rerank_prompt(
+            side_content(query.texts, len(query.images), len(query.videos)),
+            side_content(document.texts, len(document.images), len(document.videos)),
+            instruction or self.default_instruction,
+        )
+
+    def _visuals(
+        self, side: SideContent, fps: float | None, max_frames: int | None
+    ) -> tuple[list[Image.Image], list[PreparedVideo]]:
+        images = [prepare_image(ref, self.limits) for ref in side.images]
+        videos = [prepare_video(ref, self.limits, fps=fps, max_frames=max_frames) for ref in side.videos]
+        return images, videos
+
+    def encode_pairs(
+        self,
+        query: SideContent,
+        documents: Sequence[SideContent],
+        *,
+        instruction: str | None = None,
+        fps: float | None = None,
+        max_frames: int | None = None,
+    ) -> list[EncodedInput]:
+        self.load()
+        q_images, q_videos = self._visuals(query, fps, max_frames)  # once per query, not per pair
+        out: list[EncodedInput] = []
+        for doc in documents:
+            d_images, d_videos = self._visuals(doc, fps, max_frames)
+            out.append(
+                encode(
+                    self._processor,
+                    self.build_prompt(query, doc, instruction),
+                    images=q_images + d_images,
+                    videos=q_videos + d_videos,
+                    max_length=self.max_length,
+                    special_ids=self._special_ids,
+                )
+            )
+        return out
+
+    def score_encoded(self, encoded: Sequence[EncodedInput], *, batched: bool = True) -> list[float]:
+        """Score encoded pairs: length-sorted batches under the token budget, or one per forward."""
+        self.load()
+        scores: list[float] = [0.0] * len(encoded)
+        if batched:
+            plan = plan_batches(
+                [len(e) for e in encoded], token_budget=self.token_budget, max_batch_size=self.max_batch_size
+            )
+        else:
+            plan = [[i] for i in range(len(encoded))]
+        with self._lock, torch.inference_mode():
+            model, head = self._model, self._head
+            if model is None or head is None:
+                raise ModelUnavailableError(
+                    f"reranker {self._model_id} was unloaded while scoring; load it again"
+                )
+            for idx in plan:
+                hidden, _ = forward_batch(
+                    model, [encoded[i] for i in idx], pad_id=self._pad_id, padding_side="left"
+                )
+                last = hidden[:, -1, :].to(device=head.device, dtype=torch.float32)
+                probs = torch.sigmoid(last @ head).tolist()
+                for i, p in zip(idx, probs, strict=True):
+                    scores[i] = float(p)
+                self.forward_calls += 1
+        self.pairs_scored += len(encoded)
+        return scores
