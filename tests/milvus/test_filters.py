@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import pytest
+
+from vlsearch.errors import InputRejectedError
+from vlsearch.milvus.filters import MATCH_NOTHING, build_filter, doc_filter, ids_filter
+from vlsearch.milvus.rows import truncate_utf8
+from vlsearch.types import Modality, SearchFilter
+
+# Each tries to close the quoted literal or the list and add a clause of its own.
+EVIL = (
+    '" or 1==1 or doc_id=="',
+    'x"] or doc_id != "',
+    "x' or '1'=='1",
+    'a\\"',
+    "a\\",
+    "a]",
+    "[a",
+    "a) or (1==1",
+    "a\nor 1==1",
+    "a b",
+    "“x” or 1==1",  # curly quotes
+    "＂x＂",  # fullwidth quote
+    "ｅｎｇ",  # fullwidth letters that look like a valid group
+    "é",
+    "",
+    "x" * 129,
+    "a,b",
+    "a%",
+    "a*",
+    "a\x00",
+)
+
+
+def test_empty_filter_is_no_restriction() -> None:
+    assert build_filter(SearchFilter()) == ""
+
+
+def test_clauses_are_quoted_and_joined_with_and() -> None:
+    expr = build_filter(
+        SearchFilter(
+            doc_types=("pdf", "docx"),
+            modalities=(Modality.TEXT,),
+            doc_ids=("d1",),
+            groups=("eng", "team:a@corp.example"),
+        )
+    )
+    assert expr == (
+        '(doc_type in ["pdf", "docx"]) and (modality in ["text"]) and (doc_id in ["d1"]) and '
+        '(array_contains_any(groups, ["eng", "team:a@corp.example"]))'
+    )
+
+
+def test_empty_groups_match_nothing_whatever_else_is_set() -> None:
+    assert build_filter(SearchFilter(groups=())) == MATCH_NOTHING
+    assert build_filter(SearchFilter(doc_types=("pdf",), groups=())) == MATCH_NOTHING
+
+
+@pytest.mark.parametrize("value", EVIL)
+@pytest.mark.parametrize("field", ["doc_types", "doc_ids", "groups"])
+def test_unsafe_values_are_rejected(field: str, value: str) -> None:
+    with pytest.raises(InputRejectedError, match="invalid"):
+        build_filter(SearchFilter(**{field: ("ok", value)}))  # type: ignore[arg-type]
+
+
+def test_non_string_values_are_rejected() -> None:
+    with pytest.raises(InputRejectedError):
+        build_filter(SearchFilter(doc_ids=(123,)))  # type: ignore[arg-type]
+    with pytest.raises(InputRejectedError, match="modality"):
+        build_filter(SearchFilter(modalities=('text"] or 1==1',)))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", EVIL)
+def test_id_and_doc_helpers_reject_unsafe_values(value: str) -> None:
+    with pytest.raises(InputRejectedError):
+        ids_filter(["ok", value])
+    with pytest.raises(InputRejectedError):
+        doc_filter(value)
+
+
+def test_ids_filter_needs_ids() -> None:
+    with pytest.raises(ValueError):
+        ids_filter([])
+
+
+def test_truncate_utf8_never_splits_a_character() -> None:
+    text = "a" + "电" * 10
+    cut = truncate_utf8(text, 8)  # 1 + 2*3 = 7 bytes fit; the third character would straddle byte 8
+    assert cut == "a电电"
+    assert truncate_utf8("plain", 5) == "plain"
+    assert truncate_utf8("emoji 😀", 7) == "emoji "
+    assert len(truncate_utf8("电" * 30000, 65535).encode()) <= 65535

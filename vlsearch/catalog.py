@@ -1,0 +1,465 @@
+"""Document and job state in a SQL database (SQLite file by default, PostgreSQL by URL).
+
+SQLAlchemy Core only, no ORM: the same statements run on both engines. Group membership lives in
+its own table so "visible to any of the caller's groups" is an indexed EXISTS on either engine.
+Timestamps are stored and returned in UTC.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal, cast
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.sql.elements import ColumnElement
+
+from vlsearch.errors import NotFoundError
+from vlsearch.types import Document
+
+
+class DocStatus(StrEnum):
+    PENDING = "pending"
+    INDEXING = "indexing"
+    READY = "ready"
+    FAILED = "failed"
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+FileStatus = Literal["ingested", "unchanged", "failed"]
+_FILE_STATUSES = ("ingested", "unchanged", "failed")
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    document: Document
+    status: DocStatus
+    error: str
+    item_count: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class FileResult:
+    name: str
+    status: FileStatus
+    doc_id: str | None
+    error: str
+    items: int
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    id: str
+    status: JobStatus
+    total: int
+    done: int
+    results: tuple[FileResult, ...]
+    groups: tuple[str, ...]
+    created_at: datetime
+    updated_at: datetime
+    error: str
+
+
+_meta = MetaData()
+
+_documents = Table(
+    "documents",
+    _meta,
+    Column("id", String(128), primary_key=True),
+    Column("source", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("doc_type", String(32), nullable=False),
+    Column("size_bytes", Integer, nullable=False, default=0),
+    Column("title", Text, nullable=False, default=""),
+    Column("status", String(16), nullable=False),
+    Column("error", Text, nullable=False, default=""),
+    Column("item_count", Integer, nullable=False, default=0),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_documents_source", "source"),
+    Index("ix_documents_updated", "updated_at"),
+)
+
+_document_groups = Table(
+    "document_groups",
+    _meta,
+    Column("doc_id", String(128), ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True),
+    Column("group_name", String(128), primary_key=True),
+    Index("ix_document_groups_group", "group_name", "doc_id"),
+)
+
+_jobs = Table(
+    "jobs",
+    _meta,
+    Column("id", String(32), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("total", Integer, nullable=False),
+    Column("done", Integer, nullable=False, default=0),
+    Column("groups", Text, nullable=False),  # JSON list; only read back whole
+    Column("error", Text, nullable=False, default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+_job_results = Table(
+    "job_results",
+    _meta,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("job_id", String(32), ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("doc_id", String(128), nullable=True),
+    Column("error", Text, nullable=False, default=""),
+    Column("items", Integer, nullable=False, default=0),
+    Index("ix_job_results_job", "job_id", "id"),
+)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _utc(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes; every value we wrote was UTC.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    # WAL lets the API read while the ingest worker writes; busy_timeout waits out short write locks.
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
+
+
+class Catalog:
+    """What the service knows about documents and ingest jobs. Safe to share between threads."""
+
+    def __init__(self, *, url: str) -> None:
+        self._url = url
+        self._engine: Engine | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return self._url
+
+    def open(self) -> None:
+        """Connect and create missing tables. Safe to call twice."""
+        with self._lock:
+            if self._engine is not None:
+                return
+            url = make_url(self._url)
+            kwargs: dict[str, Any] = {"future": True}
+            is_sqlite = url.get_backend_name() == "sqlite"
+            if is_sqlite:
+                database = url.database or ""
+                if database in ("", ":memory:"):
+                    raise ValueError(
+                        f"catalog URL {self._url!r} names no file; use sqlite:////abs/path/catalog.db"
+                    )
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+                kwargs["connect_args"] = {"check_same_thread": False, "timeout": 10}
+            else:
+                kwargs["pool_pre_ping"] = True
+            engine = create_engine(self._url, **kwargs)
+            if is_sqlite:
+                event.listen(engine, "connect", _sqlite_pragmas)
+            _meta.create_all(engine)
+            self._engine = engine
+
+    def close(self) -> None:
+        with self._lock:
+            engine, self._engine = self._engine, None
+        if engine is not None:
+            engine.dispose()
+
+    def _e(self) -> Engine:
+        engine = self._engine
+        if engine is None:
+            raise RuntimeError("catalog is not open: call open() first")
+        return engine
+
+    # -- documents -------------------------------------------------------------------------
+
+    def get_document(self, doc_id: str) -> DocumentRecord | None:
+        with self._e().connect() as conn:
+            row = conn.execute(select(_documents).where(_documents.c.id == doc_id)).mappings().first()
+            return None if row is None else self._record(conn, row)
+
+    def find_by_source(self, source: str) -> DocumentRecord | None:
+        stmt = (
+            select(_documents)
+            .where(_documents.c.source == source)
+            .order_by(_documents.c.updated_at.desc())
+            .limit(1)
+        )
+        with self._e().connect() as conn:
+            row = conn.execute(stmt).mappings().first()
+            return None if row is None else self._record(conn, row)
+
+    def put_document(
+        self, doc: Document, *, status: DocStatus, error: str = "", item_count: int = 0
+    ) -> DocumentRecord:
+        """Insert or replace a document's record (created_at survives a replace)."""
+        now = _now()
+        values = {
+            "source": doc.source,
+            "name": doc.name,
+            "sha256": doc.sha256,
+            "doc_type": doc.doc_type,
+            "size_bytes": doc.size_bytes,
+            "title": doc.title,
+            "status": DocStatus(status).value,
+            "error": error,
+            "item_count": item_count,
+            "updated_at": now,
+        }
+        with self._e().begin() as conn:
+            changed = conn.execute(
+                update(_documents).where(_documents.c.id == doc.id).values(**values)
+            ).rowcount
+            if not changed:
+                conn.execute(insert(_documents).values(id=doc.id, created_at=now, **values))
+            conn.execute(delete(_document_groups).where(_document_groups.c.doc_id == doc.id))
+            groups = sorted(set(doc.groups))
+            if groups:
+                conn.execute(insert(_document_groups), [{"doc_id": doc.id, "group_name": g} for g in groups])
+            row = conn.execute(select(_documents).where(_documents.c.id == doc.id)).mappings().one()
+            return self._record(conn, row)
+
+    def set_status(
+        self, doc_id: str, status: DocStatus, *, error: str = "", item_count: int | None = None
+    ) -> None:
+        values: dict[str, Any] = {"status": DocStatus(status).value, "error": error, "updated_at": _now()}
+        if item_count is not None:
+            values["item_count"] = item_count
+        with self._e().begin() as conn:
+            changed = conn.execute(update(_documents).where(_documents.c.id == doc_id).values(**values))
+            if not changed.rowcount:
+                raise NotFoundError(f"document {doc_id} is not in the catalog; ingest it first")
+
+    def list_documents(
+        self,
+        *,
+        groups: tuple[str, ...] | None,
+        doc_type: str | None = None,
+        status: DocStatus | None = None,
+        query: str | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[list[DocumentRecord], int]:
+        """One page of documents visible to `groups` (None = all, () = none), newest first, and
+        the total that match."""
+        if offset < 0 or limit < 0:
+            raise ValueError("offset and limit must be >= 0")
+        if groups is not None and not groups:
+            return [], 0
+        conds: list[ColumnElement[bool]] = []
+        if groups is not None:
+            member = (
+                select(_document_groups.c.doc_id)
+                .where(_document_groups.c.doc_id == _documents.c.id)
+                .where(_document_groups.c.group_name.in_(sorted(set(groups))))
+            )
+            conds.append(member.exists())
+        if doc_type:
+            conds.append(_documents.c.doc_type == doc_type)
+        if status is not None:
+            conds.append(_documents.c.status == DocStatus(status).value)
+        if query:
+            conds.append(func.lower(_documents.c.name).contains(query.lower(), autoescape=True))
+        page = (
+            select(_documents)
+            .where(*conds)
+            .order_by(_documents.c.updated_at.desc(), _documents.c.id)
+            .offset(offset)
+            .limit(limit)
+        )
+        total_stmt = select(func.count()).select_from(_documents).where(*conds)
+        with self._e().connect() as conn:
+            total = int(conn.execute(total_stmt).scalar_one())
+            rows = conn.execute(page).mappings().all()
+            groups_by_doc = self._groups(conn, [r["id"] for r in rows])
+            records = [self._record(conn, r, groups_by_doc.get(r["id"], ())) for r in rows]
+        return records, total
+
+    def delete_document(self, doc_id: str) -> bool:
+        with self._e().begin() as conn:
+            conn.execute(delete(_document_groups).where(_document_groups.c.doc_id == doc_id))
+            return bool(conn.execute(delete(_documents).where(_documents.c.id == doc_id)).rowcount)
+
+    def status_counts(self) -> dict[str, int]:
+        """Documents per status, every status present (0 when none)."""
+        counts = {s.value: 0 for s in DocStatus}
+        stmt = select(_documents.c.status, func.count()).group_by(_documents.c.status)
+        with self._e().connect() as conn:
+            for status, n in conn.execute(stmt):
+                counts[status] = int(n)
+        return counts
+
+    def _groups(self, conn: Connection, doc_ids: list[str]) -> dict[str, tuple[str, ...]]:
+        if not doc_ids:
+            return {}
+        stmt = (
+            select(_document_groups.c.doc_id, _document_groups.c.group_name)
+            .where(_document_groups.c.doc_id.in_(doc_ids))
+            .order_by(_document_groups.c.doc_id, _document_groups.c.group_name)
+        )
+        out: dict[str, list[str]] = {}
+        for doc_id, group in conn.execute(stmt):
+            out.setdefault(doc_id, []).append(group)
+        return {k: tuple(v) for k, v in out.items()}
+
+    def _record(self, conn: Connection, row: Any, groups: tuple[str, ...] | None = None) -> DocumentRecord:
+        if groups is None:
+            groups = self._groups(conn, [row["id"]]).get(row["id"], ())
+        doc = Document(
+            id=row["id"],
+            source=row["source"],
+            name=row["name"],
+            sha256=row["sha256"],
+            doc_type=row["doc_type"],
+            groups=groups,
+            size_bytes=row["size_bytes"],
+            title=row["title"],
+        )
+        return DocumentRecord(
+            document=doc,
+            status=DocStatus(row["status"]),
+            error=row["error"],
+            item_count=row["item_count"],
+            created_at=_utc(row["created_at"]),
+            updated_at=_utc(row["updated_at"]),
+        )
+
+    # -- jobs ------------------------------------------------------------------------------
+
+    def create_job(self, *, total: int, groups: tuple[str, ...]) -> JobRecord:
+        now = _now()
+        job_id = uuid.uuid4().hex
+        with self._e().begin() as conn:
+            conn.execute(
+                insert(_jobs).values(
+                    id=job_id,
+                    status=JobStatus.QUEUED.value,
+                    total=total,
+                    done=0,
+                    groups=json.dumps(list(groups)),
+                    error="",
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        return JobRecord(
+            id=job_id,
+            status=JobStatus.QUEUED,
+            total=total,
+            done=0,
+            results=(),
+            groups=tuple(groups),
+            created_at=now,
+            updated_at=now,
+            error="",
+        )
+
+    def add_job_result(self, job_id: str, result: FileResult) -> None:
+        """Record one file's outcome and count it done; the first result marks a queued job running."""
+        if result.status not in _FILE_STATUSES:
+            raise ValueError(f"file status {result.status!r} is not one of {', '.join(_FILE_STATUSES)}")
+        with self._e().begin() as conn:
+            changed = conn.execute(
+                update(_jobs).where(_jobs.c.id == job_id).values(done=_jobs.c.done + 1, updated_at=_now())
+            )
+            if not changed.rowcount:
+                raise NotFoundError(f"job {job_id} does not exist")
+            conn.execute(
+                update(_jobs)
+                .where(_jobs.c.id == job_id, _jobs.c.status == JobStatus.QUEUED.value)
+                .values(status=JobStatus.RUNNING.value)
+            )
+            conn.execute(
+                insert(_job_results).values(
+                    job_id=job_id,
+                    name=result.name,
+                    status=result.status,
+                    doc_id=result.doc_id,
+                    error=result.error,
+                    items=result.items,
+                )
+            )
+
+    def finish_job(self, job_id: str, *, status: JobStatus, error: str = "") -> None:
+        with self._e().begin() as conn:
+            changed = conn.execute(
+                update(_jobs)
+                .where(_jobs.c.id == job_id)
+                .values(status=JobStatus(status).value, error=error, updated_at=_now())
+            )
+            if not changed.rowcount:
+                raise NotFoundError(f"job {job_id} does not exist")
+
+    def get_job(self, job_id: str) -> JobRecord | None:
+        with self._e().connect() as conn:
+            row = conn.execute(select(_jobs).where(_jobs.c.id == job_id)).mappings().first()
+            if row is None:
+                return None
+            results = conn.execute(
+                select(_job_results).where(_job_results.c.job_id == job_id).order_by(_job_results.c.id)
+            ).mappings()
+            files = tuple(
+                FileResult(
+                    name=r["name"],
+                    status=cast(FileStatus, r["status"]),
+                    doc_id=r["doc_id"],
+                    error=r["error"],
+                    items=r["items"],
+                )
+                for r in results
+            )
+        return JobRecord(
+            id=row["id"],
+            status=JobStatus(row["status"]),
+            total=row["total"],
+            done=row["done"],
+            results=files,
+            groups=tuple(json.loads(row["groups"])),
+            created_at=_utc(row["created_at"]),
+            updated_at=_utc(row["updated_at"]),
+            error=row["error"],
+        )

@@ -1,0 +1,75 @@
+"""Conversion between Items and Milvus rows, with the checks a row must pass before insert."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from vlsearch.errors import InputRejectedError
+from vlsearch.milvus import schema
+from vlsearch.milvus.filters import check_value
+from vlsearch.types import Item, Locator, Modality
+
+
+def truncate_utf8(text: str, max_bytes: int) -> str:
+    """Cut `text` to at most `max_bytes` UTF-8 bytes without splitting a character."""
+    # Fast path: a string of n characters never needs more than 4n bytes.
+    if len(text) * 4 <= max_bytes:
+        return text
+    data = text.encode("utf-8")
+    if len(data) <= max_bytes:
+        return text
+    # errors="ignore" drops only the partial character left at the cut.
+    return data[:max_bytes].decode("utf-8", errors="ignore")
+
+
+def _media(value: str, item: Item, field: str) -> str:
+    if len(value.encode("utf-8")) > schema.MEDIA_MAX:
+        raise InputRejectedError(
+            f"item {item.id}: {field} path is longer than {schema.MEDIA_MAX} bytes; use a shorter media path"
+        )
+    return value
+
+
+def item_row(item: Item, vector: list[float]) -> dict[str, Any]:
+    """The row stored for `item`; ids, doc type and groups must pass the filter charset so the row
+    can later be found, filtered and deleted."""
+    check_value(item.id, "item id")
+    check_value(item.doc_id, "document id")
+    check_value(item.doc_type, "doc type")
+    if len(item.groups) > schema.GROUPS_MAX:
+        raise InputRejectedError(
+            f"item {item.id} has {len(item.groups)} groups; at most {schema.GROUPS_MAX} are allowed"
+        )
+    groups = [check_value(g, "group") for g in item.groups]
+    return {
+        "id": item.id,
+        "doc_id": item.doc_id,
+        "modality": Modality(item.modality).value,
+        "doc_type": item.doc_type,
+        "name": truncate_utf8(item.name, schema.NAME_MAX),
+        "source": truncate_utf8(item.source, schema.SOURCE_MAX),
+        "text": truncate_utf8(item.text, schema.TEXT_MAX),
+        "locator": item.locator.to_dict(),
+        "groups": groups,
+        "media": _media(item.media, item, "media"),
+        "thumbnail": _media(item.thumbnail, item, "thumbnail"),
+        "dense": vector,
+    }
+
+
+def row_item(row: Mapping[str, Any]) -> Item:
+    """Rebuild an Item from a query row or a search hit's entity."""
+    return Item(
+        id=row["id"],
+        doc_id=row["doc_id"],
+        modality=Modality(row["modality"]),
+        text=row["text"],
+        locator=Locator.from_dict(row.get("locator")),
+        source=row["source"],
+        name=row["name"],
+        doc_type=row["doc_type"],
+        groups=tuple(row.get("groups") or ()),
+        media=row.get("media") or "",
+        thumbnail=row.get("thumbnail") or "",
+    )

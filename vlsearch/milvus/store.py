@@ -1,0 +1,419 @@
+"""The Store: a thin MilvusClient facade over the `chunks`, `images` and `frames` collections.
+
+`uri` is either a Milvus Lite data path ending in `.db` (embedded; one process per data dir) or an
+`http(s)://host:port` server URI (with `token` where the server needs one). Search calls cost
+about a millisecond on Lite, so the hot paths below do no more than build the request and turn
+hits into Candidates.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import grpc
+import numpy as np
+from pymilvus import MilvusClient, MilvusException
+
+from vlsearch.errors import EmbedderMismatchError, StoreUnavailableError
+from vlsearch.milvus import schema
+from vlsearch.milvus.filters import MATCH_NOTHING, build_filter, doc_filter, ids_filter
+from vlsearch.milvus.rows import item_row, row_item, truncate_utf8
+from vlsearch.types import COLLECTIONS, Candidate, Item, SearchFilter
+
+_SERVER_SCHEMES = ("http://", "https://", "tcp://", "unix:")
+_CONNECT_FAILED = 2  # pymilvus Status.CONNECT_FAILED
+_UNAVAILABLE_GRPC = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+UPSERT_BATCH = 512
+# Milvus refuses a search or query whose limit (plus offset) exceeds 16384.
+MAX_LIMIT = 16384
+_HNSW_EF_MIN = 64
+_FOUND_DENSE = ("dense",)
+_FOUND_BM25 = ("bm25",)
+_FOUND_BOTH = ("dense", "bm25")
+
+
+def _is_unavailable(exc: BaseException) -> bool:
+    if isinstance(exc, grpc.RpcError):
+        return exc.code() in _UNAVAILABLE_GRPC  # type: ignore[attr-defined]
+    if isinstance(exc, MilvusException):
+        if exc.code == _CONNECT_FAILED or exc.code in _UNAVAILABLE_GRPC:
+            return True
+        cause = exc.__cause__
+        return cause is not None and cause is not exc and _is_unavailable(cause)
+    return False
+
+
+class Store:
+    """Rows of every modality, each in its own collection, searchable by dense vector and BM25."""
+
+    def __init__(
+        self, *, uri: str, token: str = "", dim: int, embedder_id: str, analyzer: str = "jieba"
+    ) -> None:
+        if dim <= 0:
+            raise ValueError(f"dim must be positive, got {dim}")
+        if not embedder_id:
+            raise ValueError("embedder_id must name the embedder that makes the vectors")
+        schema.analyzer_params(analyzer)  # fail early on an unknown analyzer
+        self._uri = uri
+        self._token = token
+        self._dim = dim
+        self._embedder_id = embedder_id
+        self._analyzer = analyzer
+        self._client: MilvusClient | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def uri(self) -> str:
+        return self._uri
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    @property
+    def embedder_id(self) -> str:
+        return self._embedder_id
+
+    @property
+    def is_lite(self) -> bool:
+        return not self._uri.startswith(_SERVER_SCHEMES)
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def connect(self) -> None:
+        """Open the client, create missing collections, refuse a store built by another embedder."""
+        with self._lock:
+            if self._client is not None:
+                return
+            client = self._open_client()
+            try:
+                for name in COLLECTIONS:
+                    self._ensure_collection(client, name)
+            except MilvusException as exc:
+                client.close()
+                raise self._translate(exc) from exc
+            except BaseException:
+                client.close()
+                raise
+            self._client = client
+
+    def close(self) -> None:
+        """Close the client. An embedded Lite instance stays up until process exit (pymilvus owns it)."""
+        with self._lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+    def ping(self) -> bool:
+        client = self._client
+        if client is None:
+            return False
+        try:
+            client.list_collections()
+        except MilvusException as exc:
+            if _is_unavailable(exc):
+                return False
+            raise
+        return True
+
+    def _open_client(self) -> MilvusClient:
+        if self.is_lite:
+            if not self._uri.endswith(".db"):
+                raise ValueError(
+                    f"Milvus URI {self._uri!r} is neither a server URI (http://host:19530) nor a "
+                    "Milvus Lite path ending in .db"
+                )
+            Path(self._uri).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            return MilvusClient(uri=self._uri, token=self._token)
+        except MilvusException as exc:
+            if self.is_lite:
+                raise StoreUnavailableError(self._lite_open_failure()) from exc
+            raise StoreUnavailableError(
+                f"cannot reach Milvus at {self._uri}: {exc.message}; "
+                "start the server or fix VLSEARCH_MILVUS_URI"
+            ) from exc
+
+    def _lite_open_failure(self) -> str:
+        lock = os.path.join(self._uri, "LOCK")
+        if os.path.exists(lock):
+            with open(lock, "a") as fh:
+                try:
+                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    return (
+                        f"Milvus Lite data dir {self._uri} is in use by another process (Lite allows one "
+                        "process per data dir): go through that process's API, stop it, or serve the "
+                        "dir with `milvus-lite server` and set VLSEARCH_MILVUS_URI to its http:// URI"
+                    )
+                fcntl.flock(fh, fcntl.LOCK_UN)
+        return f"cannot open Milvus Lite data dir {self._uri}; check that the path is a writable directory"
+
+    def _ensure_collection(self, client: MilvusClient, name: str) -> None:
+        if not client.has_collection(name):
+            try:
+                client.create_collection(
+                    name,
+                    schema=schema.build_schema(self._dim, self._analyzer),
+                    index_params=schema.build_index_params(client),
+                    properties=schema.collection_properties(
+                        embedder_id=self._embedder_id, dim=self._dim, analyzer=self._analyzer
+                    ),
+                )
+            except MilvusException:
+                # Another process may have created it between the two calls; check it below.
+                if not client.has_collection(name):
+                    raise
+        self._check_embedder(client, name)
+        # Lite reopens collections released; load is a no-op when already loaded.
+        client.load_collection(name)
+
+    def _check_embedder(self, client: MilvusClient, name: str) -> None:
+        desc = client.describe_collection(name)
+        props = desc.get("properties") or {}
+        built_with = props.get(schema.PROP_EMBEDDER)
+        built_dim = props.get(schema.PROP_DIM)
+        if built_with is None or built_dim is None:
+            raise EmbedderMismatchError(
+                f"collection {name!r} at {self._uri} was not created by vlsearch (no embedder recorded); "
+                "use a new data dir or drop that collection"
+            )
+        if built_with != self._embedder_id or built_dim != str(self._dim):
+            raise EmbedderMismatchError(
+                f"store at {self._uri} was built with embedder {built_with} (dim {built_dim}); "
+                f"you configured {self._embedder_id} (dim {self._dim}): use a new data dir or re-ingest"
+            )
+
+    def _require(self) -> MilvusClient:
+        client = self._client
+        if client is None:
+            raise StoreUnavailableError(f"store at {self._uri} is not connected: call connect() first")
+        return client
+
+    def _translate(self, exc: MilvusException) -> Exception:
+        if _is_unavailable(exc):
+            return StoreUnavailableError(f"Milvus at {self._uri} is unavailable: {exc.message}")
+        return exc
+
+    # -- writes ----------------------------------------------------------------------------
+
+    def upsert(self, items: Sequence[Item], vectors: np.ndarray) -> int:
+        """Insert or replace rows, routed to each item's modality collection. Returns rows written."""
+        if len(items) == 0:
+            return 0
+        if vectors.ndim != 2 or vectors.shape != (len(items), self._dim):
+            raise ValueError(
+                f"vectors must have shape ({len(items)}, {self._dim}), got {tuple(vectors.shape)}"
+            )
+        client = self._require()
+        as_lists = np.asarray(vectors, dtype=np.float32).tolist()
+        by_collection: dict[str, list[dict[str, Any]]] = {}
+        for item, vec in zip(items, as_lists, strict=True):
+            by_collection.setdefault(item.collection, []).append(item_row(item, vec))
+        written = 0
+        try:
+            for name, rows in by_collection.items():
+                for start in range(0, len(rows), UPSERT_BATCH):
+                    batch = rows[start : start + UPSERT_BATCH]
+                    client.upsert(name, batch)
+                    written += len(batch)
+        except MilvusException as exc:
+            raise self._translate(exc) from exc
+        return written
+
+    def delete_document(self, doc_id: str) -> int:
+        """Remove every row of a document from all collections. Returns how many were removed."""
+        expr = doc_filter(doc_id)
+        client = self._require()
+        removed = 0
+        try:
+            for name in COLLECTIONS:
+                # Counted first: delete's own count differs between Lite and server versions.
+                n = _count(client, name, expr)
+                if n:
+                    client.delete(name, filter=expr)
+                    removed += n
+        except MilvusException as exc:
+            raise self._translate(exc) from exc
+        return removed
+
+    # -- reads -----------------------------------------------------------------------------
+
+    def count(self, collection: str | None = None, *, doc_id: str | None = None) -> int:
+        names = COLLECTIONS if collection is None else (_check_collection(collection),)
+        expr = "" if doc_id is None else doc_filter(doc_id)
+        client = self._require()
+        try:
+            return sum(_count(client, name, expr) for name in names)
+        except MilvusException as exc:
+            raise self._translate(exc) from exc
+
+    def get(self, ids: Sequence[str]) -> list[Item]:
+        """Items for `ids` in the order asked; unknown ids are skipped."""
+        if not ids:
+            return []
+        wanted = list(dict.fromkeys(ids))
+        expr = ids_filter(wanted)
+        client = self._require()
+        found: dict[str, Item] = {}
+        try:
+            for name in COLLECTIONS:
+                for row in client.query(name, filter=expr, output_fields=list(schema.OUTPUT_FIELDS)):
+                    found[row["id"]] = row_item(row)
+                if len(found) == len(wanted):
+                    break
+        except MilvusException as exc:
+            raise self._translate(exc) from exc
+        return [found[i] for i in wanted if i in found]
+
+    def item_ids(self, doc_id: str) -> list[str]:
+        expr = doc_filter(doc_id)
+        client = self._require()
+        out: list[str] = []
+        try:
+            for name in COLLECTIONS:
+                it = client.query_iterator(name, batch_size=1000, filter=expr, output_fields=["id"])
+                try:
+                    while batch := it.next():
+                        out.extend(row["id"] for row in batch)
+                finally:
+                    it.close()
+        except MilvusException as exc:
+            raise self._translate(exc) from exc
+        return sorted(out)
+
+    # -- search ----------------------------------------------------------------------------
+
+    def search_dense(
+        self, collection: str, vector: np.ndarray, *, limit: int, flt: SearchFilter
+    ) -> list[Candidate]:
+        """Nearest rows by cosine similarity (Candidate.score = similarity, higher is better)."""
+        hits = self._search_dense(collection, vector, limit, flt)
+        return [
+            Candidate(
+                item=row_item(h["entity"]),
+                score=h["distance"],
+                dense_score=h["distance"],
+                found_by=_FOUND_DENSE,
+            )
+            for h in hits
+        ]
+
+    def search_bm25(self, collection: str, text: str, *, limit: int, flt: SearchFilter) -> list[Candidate]:
+        """Full-text BM25 rows (Candidate.score = positive BM25 score, higher is better)."""
+        hits = self._search_bm25(collection, text, limit, flt)
+        out = []
+        for h in hits:
+            # Lite 3.x returns BM25 scores negated, a server positive; true BM25 is never negative.
+            score = abs(h["distance"])
+            out.append(
+                Candidate(item=row_item(h["entity"]), score=score, bm25_score=score, found_by=_FOUND_BM25)
+            )
+        return out
+
+    def hybrid_search(
+        self,
+        collection: str,
+        vector: np.ndarray,
+        text: str,
+        *,
+        limit: int,
+        flt: SearchFilter,
+        rrf_k: int = 60,
+    ) -> list[Candidate]:
+        """Dense and BM25 lists fused by reciprocal rank (score = sum of 1/(rrf_k + rank)).
+
+        Fused here rather than with Milvus's RRFRanker so each Candidate keeps both raw scores."""
+        if rrf_k < 0:
+            raise ValueError(f"rrf_k must be >= 0, got {rrf_k}")
+        dense = self._search_dense(collection, vector, limit, flt)
+        lexical = self._search_bm25(collection, text, limit, flt)
+        fused: dict[str, list[Any]] = {}  # id -> [rrf, entity, dense, bm25]
+        for rank, h in enumerate(dense, start=1):
+            fused[h["id"]] = [1.0 / (rrf_k + rank), h["entity"], h["distance"], None]
+        for rank, h in enumerate(lexical, start=1):
+            entry = fused.get(h["id"])
+            if entry is None:
+                fused[h["id"]] = [1.0 / (rrf_k + rank), h["entity"], None, abs(h["distance"])]
+            else:
+                entry[0] += 1.0 / (rrf_k + rank)
+                entry[3] = abs(h["distance"])
+        ranked = sorted(fused.values(), key=lambda e: e[0], reverse=True)[:limit]
+        return [
+            Candidate(
+                item=row_item(entity),
+                score=rrf,
+                dense_score=d,
+                bm25_score=b,
+                found_by=_FOUND_BOTH
+                if d is not None and b is not None
+                else (_FOUND_DENSE if d is not None else _FOUND_BM25),
+            )
+            for rrf, entity, d, b in ranked
+        ]
+
+    def _search_dense(self, collection: str, vector: np.ndarray, limit: int, flt: SearchFilter) -> list[Any]:
+        _check_collection(collection)
+        _check_limit(limit)
+        expr = build_filter(flt)
+        if expr == MATCH_NOTHING:
+            return []
+        query = np.asarray(vector, dtype=np.float32).reshape(-1)
+        if query.shape[0] != self._dim:
+            raise ValueError(f"query vector has dim {query.shape[0]}, the store expects {self._dim}")
+        client = self._require()
+        try:
+            res = client.search(
+                collection,
+                data=[query.tolist()],
+                anns_field="dense",
+                limit=limit,
+                filter=expr,
+                output_fields=list(schema.OUTPUT_FIELDS),
+                search_params={"metric_type": "COSINE", "params": {"ef": max(limit, _HNSW_EF_MIN)}},
+            )
+        except MilvusException as exc:
+            raise self._translate(exc) from exc
+        return list(res[0])
+
+    def _search_bm25(self, collection: str, text: str, limit: int, flt: SearchFilter) -> list[Any]:
+        _check_collection(collection)
+        _check_limit(limit)
+        expr = build_filter(flt)
+        if expr == MATCH_NOTHING or not text.strip():
+            return []
+        client = self._require()
+        try:
+            res = client.search(
+                collection,
+                data=[truncate_utf8(text, schema.TEXT_MAX)],
+                anns_field="sparse",
+                limit=limit,
+                filter=expr,
+                output_fields=list(schema.OUTPUT_FIELDS),
+                search_params={"metric_type": "BM25"},
+            )
+        except MilvusException as exc:
+            raise self._translate(exc) from exc
+        return list(res[0])
+
+
+def _count(client: MilvusClient, collection: str, expr: str) -> int:
+    res = client.query(collection, filter=expr, output_fields=["count(*)"])
+    return int(res[0]["count(*)"])
+
+
+def _check_collection(name: str) -> str:
+    if name not in COLLECTIONS:
+        raise ValueError(f"unknown collection {name!r}: use one of {', '.join(COLLECTIONS)}")
+    return name
+
+
+def _check_limit(limit: int) -> None:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValueError(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
