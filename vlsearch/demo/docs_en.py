@@ -481,5 +481,9 @@ The on-call engineer carries the phone from Monday 09:00 to the next Monday 09:0
 
 When a hardware alert arrives for a cluster node, such as Node-07, check the monitoring dashboard first. If the node shows a red fault light or an E-code, drain it from the scheduler and open a ticket for the data center team. Do not try to repair hardware at night unless the cluster has lost redundancy.
 
+Escalation: if a P1 incident is not under control within 30 minutes, call the duty manager. If storage or the core network is involved, also page the storage or network on-call engineer; their numbers are pinned in the on-call channel. Never wait for an email reply during an incident.
+
+Every page gets a ticket, even a false alarm. Note the time of the page, the time you acknowledged it, what you checked and what you changed. Tickets for false alarms go to the monitoring team so that they can tune the alert.
+
 Handover happens every Monday in the operations stand-up. Write down open incidents, pending changes and anything unusual you noticed during the week.
 """

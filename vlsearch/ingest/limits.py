@@ -23,6 +23,7 @@ class Limits:
     max_compression_ratio: float = 200.0  # per entry, checked only for entries above 1 MiB
     max_zip_entries: int = 20_000
     max_figures_per_doc: int = 200
+    max_page_renders: int = 300  # scanned PDF pages rendered for OCR (~0.3-1 MB of PNG each)
     max_sheet_rows: int = 200_000  # per XLSX sheet; later rows are skipped with a warning
     # read by vlsearch.media (MediaLimits.coerce) when the same Limits is passed for image/video
     max_video_seconds: float = 600.0

@@ -13,10 +13,12 @@ from types import MappingProxyType
 from vlsearch.errors import ExtractionError, TooLargeError, UnsupportedTypeError
 from vlsearch.ingest.extractors.docx import extract_docx
 from vlsearch.ingest.extractors.html import extract_html
+from vlsearch.ingest.extractors.image import extract_image
 from vlsearch.ingest.extractors.markdown import extract_markdown
 from vlsearch.ingest.extractors.pdf import extract_pdf
 from vlsearch.ingest.extractors.pptx import extract_pptx
 from vlsearch.ingest.extractors.text import extract_text
+from vlsearch.ingest.extractors.video import extract_video
 from vlsearch.ingest.extractors.xlsx import extract_xlsx
 from vlsearch.ingest.limits import Limits
 from vlsearch.types import Extraction
@@ -32,6 +34,8 @@ EXTRACTORS: Mapping[str, ExtractFn] = MappingProxyType(
         "html": extract_html,
         "markdown": extract_markdown,
         "text": extract_text,
+        "image": extract_image,
+        "video": extract_video,
     }
 )
 

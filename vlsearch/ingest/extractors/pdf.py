@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import re
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -22,66 +24,101 @@ _MIN_TEXT_CHARS = 8  # fewer visible characters than this and the page counts as
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n+")
 
 
+# PDFium is not thread-safe; the API ingests on a worker thread while other code may read PDFs
+_PDFIUM_LOCK = threading.Lock()
+
+
+@dataclass
+class _PdfiumPass:
+    n_pages: int = 0
+    title: str = ""
+    blocks: list[TextBlock] = field(default_factory=list)
+    renders: list[ImageBlock] = field(default_factory=list)
+    scanned: list[int] = field(default_factory=list)
+    page_texts: dict[int, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
 def extract_pdf(path: Path, *, limits: Limits) -> Extraction:
+    with _PDFIUM_LOCK:
+        text = _read_pages(path, limits=limits)
+    figures, notes = _figures(path, limits=limits, skip_pages=set(text.scanned), page_texts=text.page_texts)
+    title = text.title
+    if not title and text.blocks:
+        title = text.blocks[0].text.splitlines()[0][:200]
+    return Extraction(
+        doc_type="pdf",
+        title=title,
+        blocks=tuple(text.blocks),
+        images=tuple(text.renders) + figures,
+        warnings=tuple(text.warnings) + notes,
+        meta={"pages": text.n_pages, "scanned_pages": text.scanned},
+    )
+
+
+def _read_pages(path: Path, *, limits: Limits) -> _PdfiumPass:
+    """Text per page; pages without a text layer are rendered for OCR (up to the render cap)."""
     try:
         pdf = pdfium.PdfDocument(path)
     except pdfium.PdfiumError as exc:
         raise ExtractionError(_open_error(path, exc)) from exc
+    out = _PdfiumPass()
     try:
-        n_pages = len(pdf)
-        if n_pages == 0:
+        out.n_pages = len(pdf)
+        if out.n_pages == 0:
             raise ExtractionError(f"{path.name}: the PDF has no pages; nothing to index")
-        if n_pages > limits.max_pages:
+        if out.n_pages > limits.max_pages:
             raise TooLargeError(
-                f"{path.name}: {n_pages} pages, over the limit of {limits.max_pages}; split the PDF"
+                f"{path.name}: {out.n_pages} pages, over the limit of {limits.max_pages}; split the PDF"
             )
-        title = str(pdf.get_metadata_dict().get("Title", "")).strip()
-        blocks: list[TextBlock] = []
-        renders: list[ImageBlock] = []
-        scanned: set[int] = set()
-        page_texts: dict[int, str] = {}
-        for index in range(n_pages):
+        out.title = str(pdf.get_metadata_dict().get("Title", "")).strip()
+        skipped = 0
+        for index in range(out.n_pages):
             page_no = index + 1
             page = pdf[index]
             try:
                 text = _page_text(page)
-                page_texts[page_no] = text
+                out.page_texts[page_no] = text
                 if len(re.sub(r"\s", "", text)) >= _MIN_TEXT_CHARS:
-                    blocks.extend(
+                    out.blocks.extend(
                         TextBlock(text=para, locator=Locator(page=page_no)) for para in _paragraphs(text)
                     )
                 elif _has_content(page):
-                    scanned.add(page_no)
-                    renders.append(
+                    out.scanned.append(page_no)
+                    if len(out.renders) >= limits.max_page_renders:
+                        skipped += 1
+                        continue
+                    out.renders.append(
                         ImageBlock(
-                            data=_render(page), locator=Locator(page=page_no), kind="page", context=title
+                            data=_render(page), locator=Locator(page=page_no), kind="page", context=out.title
                         )
                     )
             finally:
                 page.close()
+        if skipped:
+            out.warnings.append(
+                f"{skipped} scanned pages not rendered for OCR: over the limit of "
+                f"{limits.max_page_renders} page renders per document"
+            )
     finally:
         pdf.close()
-    figures, notes = _figures(path, limits=limits, skip_pages=scanned, page_texts=page_texts)
-    if not title and blocks:
-        title = blocks[0].text.splitlines()[0][:200]
-    return Extraction(
-        doc_type="pdf",
-        title=title,
-        blocks=tuple(blocks),
-        images=tuple(renders) + figures,
-        warnings=notes,
-        meta={"pages": n_pages, "scanned_pages": sorted(scanned)},
-    )
+    return out
 
 
 def _open_error(path: Path, exc: pdfium.PdfiumError) -> str:
-    reason = str(exc)
-    if "password" in reason.lower():
-        return (
-            f"{path.name}: the PDF is encrypted with a password; remove the protection "
-            f"(print to PDF or save without a password) and ingest it again"
-        )
-    return f"{path.name}: corrupt or unreadable PDF ({reason}); re-export it from the source application"
+    # pdfium's error code is process-global and can be stale, so ask pypdf what is wrong
+    try:
+        reader = PdfReader(path)
+        if reader.is_encrypted:
+            return (
+                f"{path.name}: the PDF is encrypted with a password; remove the protection "
+                f"(print to PDF or save without a password) and ingest it again"
+            )
+        if len(reader.pages) == 0:
+            return f"{path.name}: the PDF has no pages; nothing to index"
+    except (PyPdfError, ValueError, KeyError, OSError, TypeError):
+        pass  # pypdf cannot read it either: it is corrupt, reported below with pdfium's reason
+    return f"{path.name}: corrupt or unreadable PDF ({exc}); re-export it from the source application"
 
 
 def _page_text(page: pdfium.PdfPage) -> str:

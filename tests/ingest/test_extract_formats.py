@@ -1,0 +1,155 @@
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from PIL import Image
+
+from vlsearch.ingest.extractors import extract
+from vlsearch.ingest.extractors.pdf import RENDER_LONG_SIDE_PX
+from vlsearch.ingest.limits import Limits
+from vlsearch.types import Extraction
+
+
+def _size(data: bytes) -> tuple[int, int]:
+    with Image.open(io.BytesIO(data)) as img:
+        assert img.format in ("PNG", "JPEG")
+        return img.size
+
+
+def _text(ex: Extraction) -> str:
+    return "\n".join(b.text for b in ex.blocks)
+
+
+def test_pdf_pages_figures_and_scanned_page(samples: dict[str, Path], limits: Limits) -> None:
+    ex = extract(samples["pdf"], "pdf", limits=limits)
+    assert ex.doc_type == "pdf"
+    assert ex.title == "Sample Diagnostic Guide"
+    assert ex.meta["pages"] == 3
+    assert ex.meta["scanned_pages"] == [2]
+    page1 = "\n".join(b.text for b in ex.blocks if b.locator.page == 1)
+    page3 = "\n".join(b.text for b in ex.blocks if b.locator.page == 3)
+    assert "critical hardware fault" in page1
+    assert "E-17 Uncorrectable memory error" in page1
+    assert "1. Unbox the server." in page1
+    assert "cold aisle" in page3 and "cold aisle" not in page1
+    assert not [b for b in ex.blocks if b.locator.page == 2]  # no text layer on the scanned page
+
+    pages = [im for im in ex.images if im.kind == "page"]
+    assert [im.locator.page for im in pages] == [2]
+    width, height = _size(pages[0].data)
+    assert max(width, height) == RENDER_LONG_SIDE_PX
+
+    figures = [im for im in ex.images if im.kind == "figure"]
+    assert len(figures) == 1  # the scanned page's image is carried by the page render, not twice
+    assert figures[0].locator.page == 1 and figures[0].locator.index == 1
+    assert figures[0].context == "Figure 1: front panel lights"
+    assert _size(figures[0].data) == (900, 360)
+
+
+def test_pdf_page_locators_follow_pages(multipage_pdf: Path, limits: Limits) -> None:
+    ex = extract(multipage_pdf, "pdf", limits=limits)
+    for n in (1, 2, 3):
+        assert f"Text of chapter {n}." in [b.text for b in ex.blocks if b.locator.page == n]
+
+
+def test_docx_heading_paths_tables_and_figures(samples: dict[str, Path], limits: Limits) -> None:
+    ex = extract(samples["docx"], "docx", limits=limits)
+    assert ex.title == "Sample Diagnostic Guide"
+    by_text = {b.text: b for b in ex.blocks}
+    assert by_text["Status lights"].is_heading
+    assert by_text["Status lights"].locator.heading == ("Sample Diagnostic Guide", "Status lights")
+    assert by_text["1. Unbox the server."].locator.heading == ("Sample Diagnostic Guide", "Status lights")
+    assert "2. Install the rails." in by_text
+    table = next(b for b in ex.blocks if "E-17" in b.text)
+    assert table.text.splitlines() == [
+        "Code: E-17 | Meaning: Uncorrectable memory error",
+        "Code: E-08 | Meaning: Fan 4 failure",
+    ]
+    assert (
+        by_text["Keep the cold aisle between 18 and 27 C. Fans are hot-swappable."].locator.heading[-1]
+        == "Cooling"
+    )
+
+    panel, scan = ex.images
+    assert panel.kind == "figure" and panel.locator.index == 1
+    assert panel.locator.heading[-1] == "Status lights"
+    assert panel.context == "Figure 1: front panel lights"
+    assert scan.locator.index == 2 and scan.context  # nearest paragraph used as context
+
+
+def test_docx_chinese(samples: dict[str, Path], limits: Limits) -> None:
+    ex = extract(samples["docx_zh"], "docx", limits=limits)
+    assert ex.title == "电源模块更换步骤"
+    assert "1. 断开故障电源模块的电源线。" in [b.text for b in ex.blocks]
+    assert ex.images[0].context == "图1：更换流程"
+
+
+def test_pptx_slides_notes_tables_pictures(samples: dict[str, Path], limits: Limits) -> None:
+    ex = extract(samples["pptx"], "pptx", limits=limits)
+    assert ex.title == "Training"
+    assert ex.meta["slides"] == 3
+    slide1 = [b for b in ex.blocks if b.locator.slide == 1]
+    assert slide1[0].text == "Welcome" and slide1[0].is_heading
+    assert "Safety first\nBadge in" in [b.text for b in slide1]
+    assert "Notes: Hand out checklists." in [b.text for b in slide1]
+    assert "Severity: P1 | Time: 15 min" in [b.text for b in ex.blocks if b.locator.slide == 2]
+    (picture,) = ex.images
+    assert picture.locator.slide == 3 and picture.locator.index == 1
+    assert "Front panel with a red light" in picture.context and "Panel" in picture.context
+
+
+def test_xlsx_rows_grouped_with_sheet_and_row_range(samples: dict[str, Path], limits: Limits) -> None:
+    ex = extract(samples["xlsx"], "xlsx", limits=limits)
+    assert ex.title == "RAID codes"
+    raid = [b for b in ex.blocks if b.locator.sheet == "RAID Errors"]
+    assert [(b.locator.row_start, b.locator.row_end) for b in raid] == [(2, 21), (22, 41), (42, 46)]
+    assert "Code: R-100; Message: Message 0; Severity: Info" in raid[0].text.splitlines()
+    assert raid[0].text.startswith("Sheet RAID Errors:")
+    (parts,) = [b for b in ex.blocks if b.locator.sheet == "Parts"]
+    assert "Part number: BBU-9460; Qty: 2; Price: 129.5" in parts.text
+
+
+def test_html_drops_scripts_and_keeps_structure(samples: dict[str, Path], limits: Limits) -> None:
+    ex = extract(samples["html"], "html", limits=limits)
+    text = _text(ex)
+    assert ex.title == "Sample Diagnostic Guide"
+    assert "analytics" not in text and "font-family" not in text
+    steps = next(b for b in ex.blocks if b.text.startswith("1. Unbox"))
+    assert steps.locator.heading == ("Sample Diagnostic Guide", "Status lights")
+    assert "2. Install the rails." in text
+    assert "Code: E-17 | Meaning: Uncorrectable memory error" in text
+    cooling = next(b for b in ex.blocks if "cold aisle" in b.text)
+    assert cooling.locator.heading[-1] == "Cooling"
+
+
+def test_markdown_heading_paths(samples: dict[str, Path], limits: Limits) -> None:
+    ex = extract(samples["md"], "markdown", limits=limits)
+    assert ex.title == "FAQ"
+    headings = [b.locator.heading for b in ex.blocks if b.is_heading]
+    assert headings == [
+        ("FAQ",),
+        ("FAQ", "Passwords"),
+        ("FAQ", "Passwords", "Locked account"),
+        ("FAQ", "VPN"),
+    ]
+    wait = next(b for b in ex.blocks if b.text == "Wait 30 minutes.")
+    assert wait.locator.heading == ("FAQ", "Passwords", "Locked account")
+    fence = next(b for b in ex.blocks if "not a heading" in b.text)
+    assert not fence.is_heading and fence.locator.heading == ("FAQ", "Passwords")
+
+
+def test_text_paragraphs(samples: dict[str, Path], limits: Limits) -> None:
+    ex = extract(samples["txt"], "text", limits=limits)
+    assert [b.text for b in ex.blocks] == ["First paragraph line one.\nline two.", "Second paragraph."]
+
+
+def test_standalone_image_is_a_photo(tmp_path: Path, limits: Limits) -> None:
+    buf = io.BytesIO()
+    Image.new("RGB", (320, 200), "green").save(buf, format="JPEG")
+    path = tmp_path / "rack_b3_photo.jpg"
+    path.write_bytes(buf.getvalue())
+    ex = extract(path, "image", limits=limits)
+    (photo,) = ex.images
+    assert photo.kind == "photo" and _size(photo.data) == (320, 200)
+    assert ex.title == "rack b3 photo"
