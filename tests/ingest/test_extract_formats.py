@@ -102,11 +102,14 @@ def test_pptx_slides_notes_tables_pictures(samples: dict[str, Path], limits: Lim
 def test_xlsx_rows_grouped_with_sheet_and_row_range(samples: dict[str, Path], limits: Limits) -> None:
     ex = extract(samples["xlsx"], "xlsx", limits=limits)
     assert ex.title == "RAID codes"
-    raid = [b for b in ex.blocks if b.locator.sheet == "RAID Errors"]
+    raid = [b for b in ex.blocks if b.locator.sheet == "RAID Errors" and not b.is_heading]
     assert [(b.locator.row_start, b.locator.row_end) for b in raid] == [(2, 21), (22, 41), (42, 46)]
     assert "Code: R-100; Message: Message 0; Severity: Info" in raid[0].text.splitlines()
-    assert raid[0].text.startswith("Sheet RAID Errors:")
-    (parts,) = [b for b in ex.blocks if b.locator.sheet == "Parts"]
+    assert len(raid[0].text.splitlines()) == 20
+    headings = [b for b in ex.blocks if b.is_heading]
+    assert [b.text for b in headings] == ["Sheet RAID Errors"] * 3 + ["Sheet Parts"]
+    assert [b.locator for b in headings[:3]] == [b.locator for b in raid]
+    (parts,) = [b for b in ex.blocks if b.locator.sheet == "Parts" and not b.is_heading]
     assert "Part number: BBU-9460; Qty: 2; Price: 129.5" in parts.text
 
 

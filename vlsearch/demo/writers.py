@@ -193,8 +193,13 @@ def write_pdf(path: Path, doc: Doc) -> Path:
             pdf.multi_cell(0, 5.5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
             pdf.ln(2.5)
         elif isinstance(block, Table):
-            pdf.set_font("Helvetica", "", 10)
-            with pdf.table(line_height=6) as table:
+            pdf.set_font("Helvetica", "", 9)
+            # columns sized by their longest cell, so rows wrap as little as possible
+            widths = tuple(
+                max(8, *(len(str(row[c])) for row in (block.header, *block.rows))) + 2
+                for c in range(len(block.header))
+            )
+            with pdf.table(line_height=5, col_widths=widths) as table:
                 for row in (block.header, *block.rows):
                     cells = table.row()
                     for value in row:

@@ -23,8 +23,8 @@ _CJK = (
 _TOKEN = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+|[^\s\w]", re.UNICODE)
 _WORD_CHARS_PER_TOKEN = 6
 # sentence ends: Latin .!? followed by space, CJK 。！？； (no space needed), or a line break
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？；;])\s*|\n+")
-_CLAUSE_END = re.compile(r"(?<=[,，、:：])\s*")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？；])\s*|\n+")
+_CLAUSE_END = re.compile(r"(?<=[;,，、:：])\s*")
 
 
 def count_tokens(text: str) -> int:

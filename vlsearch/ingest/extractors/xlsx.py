@@ -56,7 +56,9 @@ def _sheet_blocks(ws: Any, *, limits: Limits, warnings: list[str]) -> list[TextB
         if pending:
             body = "\n".join(line for _, line in pending)
             loc = Locator(sheet=name, row_start=pending[0][0], row_end=pending[-1][0])
-            blocks.append(TextBlock(text=f"Sheet {name}:\n{body}", locator=loc))
+            # the sheet name as a heading: the chunker repeats it in every chunk of these rows
+            blocks.append(TextBlock(text=f"Sheet {name}", locator=loc, is_heading=True))
+            blocks.append(TextBlock(text=body, locator=loc))
             pending.clear()
 
     for row_no, values in enumerate(ws.iter_rows(values_only=True), start=1):
