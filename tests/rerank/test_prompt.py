@@ -36,9 +36,7 @@ def test_order_is_videos_then_images_then_texts_without_separators() -> None:
     query = SideContent(texts=("q1", "q2"), images=("a.png",), videos=("v.mp4",))
     doc = SideContent(texts=("d",), images=("b.png", "c.png"))
     got = reranker.build_prompt(query, doc, "Find it.")
-    want = REFERENCE_TEMPLATE.format(
-        instruction="Find it.", Q=VIDEO + IMAGE + "q1q2", D=IMAGE + IMAGE + "d"
-    )
+    want = REFERENCE_TEMPLATE.format(instruction="Find it.", Q=VIDEO + IMAGE + "q1q2", D=IMAGE + IMAGE + "d")
     assert got == want
     assert not reranker.loaded
 

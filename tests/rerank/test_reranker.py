@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -115,7 +116,7 @@ def test_token_budget_splits_batches(tiny_model_dir: Path, media: dict[str, Path
 
 
 def test_process_accepts_seed_dict_and_keeps_order(reranker: Qwen3VLReranker, media: dict[str, Path]) -> None:
-    inputs = {
+    inputs: dict[str, Any] = {
         "instruction": "Given a search query, retrieve relevant candidates.",
         "query": {"text": "A woman playing with her dog"},
         "documents": [

@@ -27,7 +27,7 @@ def test_truncate_keeps_specials_and_tail_cuts_text_from_the_end() -> None:
     tail = [7, 8, 9, 10, 11]
     out = truncate_ids(body + tail, max_length=7, special_ids={S})
     # 4 specials + the first 3 ordinary tokens, then the untouched tail.
-    assert out == [S, 1, 2, S, S, 3, S] + tail
+    assert out == [S, 1, 2, S, S, 3, S, *tail]
     assert truncate_ids(body + tail, max_length=10, special_ids={S}) == body + tail
 
 

@@ -11,7 +11,7 @@ import logging
 import os
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import torch
 from PIL import Image
@@ -58,7 +58,7 @@ def _backbone_class() -> Any:
     from transformers import Qwen3VLModel
 
     class Qwen3VLBackbone(Qwen3VLModel):
-        _keys_to_ignore_on_load_unexpected = [r"^lm_head\."]
+        _keys_to_ignore_on_load_unexpected: ClassVar[list[str]] = [r"^lm_head\."]  # type: ignore[misc]
 
     return Qwen3VLBackbone
 

@@ -1,0 +1,211 @@
+"""Qwen3-VL-Embedding behind the Embedder protocol: one vector space for text, images and video frames.
+
+Pooling is the hidden state of the last non-pad token with RIGHT padding, L2-normalised; queries
+carry a task instruction, documents the default one. `dim` > 0 keeps a Matryoshka prefix.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from vlsearch.models.base import ModelInfo, ModelState
+from vlsearch.models.device import DeviceChoice, release_cuda_memory, resolve_device
+from vlsearch.rerank.backbone import EncodedInput, encode, forward_batch, load_backbone, plan_batches
+from vlsearch.rerank.inputs import SideContent, VisionLimits, prepare_image, prepare_video
+from vlsearch.rerank.prompt import (
+    EMBED_DEFAULT_INSTRUCTION,
+    EMBED_QUERY_INSTRUCTION,
+    embed_prompt,
+    side_content,
+)
+from vlsearch.types import EmbedInput, Role
+
+log = logging.getLogger(__name__)
+
+DEFAULT_EMBEDDER = "Qwen/Qwen3-VL-Embedding-2B"
+
+
+class Qwen3VLEmbedder:
+    def __init__(
+        self,
+        *,
+        model: str = DEFAULT_EMBEDDER,
+        device: str | None = None,
+        torch_dtype: torch.dtype | str | None = None,
+        device_map: str | Mapping[str, Any] | None = None,
+        attn_implementation: str | None = None,
+        dim: int = 0,
+        query_instruction: str = EMBED_QUERY_INSTRUCTION,
+        document_instruction: str = EMBED_DEFAULT_INSTRUCTION,
+        max_length: int = 8192,
+        token_budget: int = 16384,
+        max_batch_size: int = 32,
+        limits: VisionLimits | None = None,
+        name: str = "embedder",
+    ) -> None:
+        if dim < 0:
+            raise ValueError("dim must be >= 0 (0 keeps the full embedding)")
+        self._model_id = model
+        self._device = device or None
+        self._dtype = torch_dtype
+        self._device_map = device_map
+        self._attn = attn_implementation
+        self._dim_request = dim
+        self._full_dim: int | None = None
+        self.query_instruction = query_instruction
+        self.document_instruction = document_instruction
+        self.max_length = max_length
+        self.token_budget = token_budget
+        self.max_batch_size = max_batch_size
+        self.limits = limits or VisionLimits()
+        self.name = name
+        self._lock = threading.RLock()
+        self._state = ModelState.UNLOADED
+        self._error = ""
+        self._choice: DeviceChoice | None = None
+        self._processor: Any = None
+        self._model: Any = None
+        self._special_ids: frozenset[int] = frozenset()
+        self._pad_id = 0
+        self.forward_calls = 0
+
+    @property
+    def model_id(self) -> str:
+        return self._model_id
+
+    @property
+    def multimodal(self) -> bool:
+        return True
+
+    @property
+    def full_dim(self) -> int:
+        """Hidden size from config.json (no weights needed)."""
+        if self._full_dim is None:
+            from transformers.utils import cached_file
+
+            from vlsearch.rerank.backbone import model_unavailable
+
+            try:
+                path = cached_file(self._model_id, "config.json")
+            except OSError as exc:
+                raise model_unavailable(self._model_id, exc, "VLSEARCH_EMBEDDER") from exc
+            with open(str(path), encoding="utf-8") as fh:
+                cfg = json.load(fh)
+            self._full_dim = int(cfg.get("text_config", cfg)["hidden_size"])
+        return self._full_dim
+
+    @property
+    def dim(self) -> int:
+        full = self.full_dim
+        if self._dim_request > full:
+            raise ValueError(f"dim={self._dim_request} exceeds the model's {full}; use 0 or a smaller value")
+        return self._dim_request or full
+
+    def info(self) -> ModelInfo:
+        choice = self._choice
+        try:
+            dim: int | None = self.dim
+        except Exception:  # the model folder may be missing; info() must still answer
+            dim = None
+        return ModelInfo(
+            name=self.name,
+            model_id=self._model_id,
+            kind="embedder",
+            backend="qwen3-vl",
+            state=self._state,
+            device=str(self._device_map or (choice.device if choice else (self._device or "auto"))),
+            dtype=choice.dtype_name if choice else str(self._dtype or "auto").removeprefix("torch."),
+            dim=dim,
+            multimodal=True,
+            error=self._error,
+        )
+
+    def load(self) -> None:
+        with self._lock:
+            if self._model is not None:
+                return
+            self._state = ModelState.LOADING
+            try:
+                choice = resolve_device(self._device, self._dtype, self._attn)
+                processor, model = load_backbone(
+                    self._model_id, choice, device_map=self._device_map, env_var="VLSEARCH_EMBEDDER"
+                )
+            except Exception as exc:
+                self._state, self._error = ModelState.FAILED, str(exc)
+                raise
+            tok = processor.tokenizer
+            self._special_ids = frozenset(int(i) for i in tok.all_special_ids)
+            pad = tok.pad_token_id
+            self._pad_id = int(pad if pad is not None else tok.convert_tokens_to_ids("<|endoftext|>"))
+            self._full_dim = int(model.config.text_config.hidden_size)
+            self._choice, self._processor, self._model = choice, processor, model
+            self._state, self._error = ModelState.READY, ""
+
+    def unload(self) -> None:
+        with self._lock:
+            self._model = self._processor = None
+            self._state = ModelState.UNLOADED
+            release_cuda_memory()
+
+    def build_prompt(self, item: EmbedInput, *, role: Role) -> str:
+        side = _side(item)
+        instruction = self.query_instruction if role is Role.QUERY else self.document_instruction
+        return embed_prompt(side_content(side.texts, len(side.images), len(side.videos)), instruction)
+
+    def encode_inputs(self, inputs: Sequence[EmbedInput], *, role: Role) -> list[EncodedInput]:
+        self.load()
+        out = []
+        for item in inputs:
+            side = _side(item)
+            images = [prepare_image(ref, self.limits) for ref in side.images]
+            videos = [prepare_video(ref, self.limits) for ref in side.videos]
+            out.append(
+                encode(
+                    self._processor,
+                    self.build_prompt(item, role=role),
+                    images=images,
+                    videos=videos,
+                    max_length=self.max_length,
+                    special_ids=self._special_ids,
+                )
+            )
+        return out
+
+    def embed(self, inputs: Sequence[EmbedInput], *, role: Role) -> np.ndarray:
+        """(n, dim) float32 unit vectors; loads on first use."""
+        if not inputs:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        encoded = self.encode_inputs(inputs, role=role)
+        dim = self.dim
+        result = np.zeros((len(encoded), dim), dtype=np.float32)
+        plan = plan_batches(
+            [len(e) for e in encoded], token_budget=self.token_budget, max_batch_size=self.max_batch_size
+        )
+        with self._lock, torch.inference_mode():
+            model = self._model
+            for idx in plan:
+                hidden, mask = forward_batch(
+                    model, [encoded[i] for i in idx], pad_id=self._pad_id, padding_side="right"
+                )
+                last = mask.sum(dim=1) - 1
+                rows = torch.arange(len(idx))
+                pooled = hidden[rows.to(hidden.device), last.to(hidden.device)].float()[:, :dim]
+                pooled = torch.nn.functional.normalize(pooled, p=2, dim=-1)
+                result[idx] = pooled.cpu().numpy()
+                self.forward_calls += 1
+        return result
+
+
+def _side(item: EmbedInput) -> SideContent:
+    return SideContent(
+        texts=(item.text,) if item.text else (),
+        images=tuple(item.images),
+        videos=(tuple(item.video_frames),) if item.video_frames else (),
+    )
