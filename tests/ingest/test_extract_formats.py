@@ -156,3 +156,23 @@ def test_standalone_image_is_a_photo(tmp_path: Path, limits: Limits) -> None:
     (photo,) = ex.images
     assert photo.kind == "photo" and _size(photo.data) == (320, 200)
     assert ex.title == "rack b3 photo"
+
+
+def test_scanned_page_with_a_stamp_is_rendered_and_blank_page_is_not(tmp_path: Path, limits: Limits) -> None:
+    from fpdf import FPDF
+
+    from vlsearch.demo.writers import text_png
+
+    pdf = FPDF(format="A4")
+    pdf.add_page()  # page 1: a scan plus a scanner's page stamp (too little text to be a text layer)
+    pdf.image(io.BytesIO(text_png(["Scanned invoice", "Total 1,200 EUR"])), x=0, y=0, w=pdf.w, h=pdf.h)
+    pdf.set_font("Helvetica", "", 8)
+    pdf.text(10, 290, "Page 1")
+    pdf.add_page()  # page 2: blank
+    path = tmp_path / "scan.pdf"
+    path.write_bytes(bytes(pdf.output()))
+
+    ex = extract(path, "pdf", limits=limits)
+    assert [(im.kind, im.locator.page) for im in ex.images] == [("page", 1)]
+    assert [(b.text, b.locator.page) for b in ex.blocks] == [("Page 1", 1)]
+    assert ex.meta["scanned_pages"] == [1]

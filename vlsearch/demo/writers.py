@@ -175,7 +175,11 @@ def write_pdf(path: Path, doc: Doc) -> Path:
     pdf.multi_cell(0, 9, doc.title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(4)
     step = 0
+    after_scan = False  # the page after a scanned one is opened only if more content follows
     for block in doc.blocks:
+        if after_scan and not isinstance(block, ScannedPage | PageBreak):
+            pdf.add_page()
+        after_scan = False
         if isinstance(block, Heading):
             step = 0
             pdf.set_font("Helvetica", "B", {1: 15, 2: 13}.get(block.level, 12))
@@ -216,18 +220,9 @@ def write_pdf(path: Path, doc: Doc) -> Path:
         elif isinstance(block, ScannedPage):
             pdf.add_page()
             pdf.image(io.BytesIO(block.png), x=0, y=0, w=pdf.w, h=pdf.h)
-            pdf.add_page()
-    if pdf.page_no() > 1 and _page_is_blank(pdf):
-        # a trailing add_page after a scanned page left an empty page; fpdf2 cannot drop it,
-        # so give it a closing line instead of shipping a blank page
-        pdf.set_font("Helvetica", "", 9)
-        pdf.multi_cell(0, 5, f"{doc.title} - end of document", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            after_scan = True
     path.write_bytes(bytes(pdf.output()))
     return path
-
-
-def _page_is_blank(pdf: object) -> bool:
-    return abs(pdf.get_y() - pdf.t_margin) < 0.01  # type: ignore[attr-defined]
 
 
 def _texts(doc: Doc) -> list[str]:

@@ -20,7 +20,10 @@ from vlsearch.types import Extraction, ImageBlock, Locator, TextBlock
 
 RENDER_LONG_SIDE_PX = 1600
 _MAX_RENDER_SCALE = 3.0  # never upsample tiny pages beyond ~216 dpi
-_MIN_TEXT_CHARS = 8  # fewer visible characters than this and the page counts as scanned
+# fewer letters/digits than this and a page with drawn content counts as scanned (a scanner's
+# page-number stamp is not a text layer); the same threshold the OCR stage uses to skip pages
+_MIN_TEXT_CHARS = 40
+_WORD_CHARS = re.compile(r"\w", re.UNICODE)
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n+")
 
 
@@ -79,11 +82,10 @@ def _read_pages(path: Path, *, limits: Limits) -> _PdfiumPass:
             try:
                 text = _page_text(page)
                 out.page_texts[page_no] = text
-                if len(re.sub(r"\s", "", text)) >= _MIN_TEXT_CHARS:
-                    out.blocks.extend(
-                        TextBlock(text=para, locator=Locator(page=page_no)) for para in _paragraphs(text)
-                    )
-                elif _has_content(page):
+                out.blocks.extend(
+                    TextBlock(text=para, locator=Locator(page=page_no)) for para in _paragraphs(text)
+                )
+                if len(_WORD_CHARS.findall(text)) < _MIN_TEXT_CHARS and _has_content(page):
                     out.scanned.append(page_no)
                     if len(out.renders) >= limits.max_page_renders:
                         skipped += 1
