@@ -25,7 +25,6 @@ from vlsearch.api.state import ApiState
 from vlsearch.api.uploads import copy_upload
 from vlsearch.catalog import DocStatus, DocumentRecord, JobRecord
 from vlsearch.ids import doc_id_for
-from vlsearch.ingest.pipeline import safe_name
 
 router = APIRouter(prefix="/v1", tags=["documents"], responses=ERROR_RESPONSES)
 
@@ -157,6 +156,8 @@ def _refuse_foreign_overwrite(state: ApiState, caller: Caller, files: list[Uploa
     # cannot see (that would let one group destroy another group's document).
     if caller.groups is None:
         return
+    from vlsearch.ingest.pipeline import safe_name  # the pipeline's own naming (imports pymilvus)
+
     for upload in files:
         name = safe_name(upload.filename or "upload")
         record = state.runtime.catalog.get_document(doc_id_for(f"upload:{name}"))

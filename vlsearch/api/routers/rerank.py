@@ -75,12 +75,15 @@ def rerank_upload(
     summary="Seed-compatible: the body of Qwen3VLReranker.process(inputs) → {scores}",
 )
 def rerank_process(body: SeedRerankRequest, state: StateDep, caller: CallerDep) -> SeedRerankResponse:
-    reranker = _ready_reranker(state)
     with _scratch(state) as folder:
         resolver = MediaResolver(state=state, caller=caller, folder=folder)
+        # References are checked before the model so a bad request is a 4xx whatever the model state.
+        query = resolver.side(body.query)
+        documents = [resolver.side(d) for d in body.documents]
+        reranker = _ready_reranker(state)
         scores = reranker.score(
-            resolver.side(body.query),
-            [resolver.side(d) for d in body.documents],
+            query,
+            documents,
             instruction=body.instruction or None,
             **_video_options(body.fps, body.max_frames),
         )
@@ -96,11 +99,11 @@ def _rerank(state: ApiState, caller: Caller, body: RerankRequest, resolver: Medi
                 f"model: this server has one reranker; pass 'reranker' or omit it (got {body.model!r})",
                 status=422,
             )
-    reranker = _ready_reranker(state)
     started = time.perf_counter()
     query = resolver.side(body.query)
     documents = [resolver.side(d) for d in body.documents]
     resolved_ms = (time.perf_counter() - started) * 1000
+    reranker = _ready_reranker(state)
     scores = reranker.score(query, documents, instruction=body.instruction or None)
     order = sorted(range(len(scores)), key=lambda i: -scores[i])
     if body.top_n is not None:

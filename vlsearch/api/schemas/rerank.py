@@ -19,9 +19,7 @@ class RerankContent(RequestModel):
     image: str | list[str] | None = Field(default=None, description=MEDIA_HELP)
     video: str | None = Field(default=None, description=MEDIA_HELP)
     item_id: str | None = Field(default=None, description="An ingested item: its text and its image/keyframe")
-    doc_id: str | None = Field(
-        default=None, description="An ingested image/video document (its original)"
-    )
+    doc_id: str | None = Field(default=None, description="An ingested image/video document (its original)")
 
     @model_validator(mode="after")
     def _not_empty(self) -> RerankContent:
@@ -33,9 +31,7 @@ class RerankContent(RequestModel):
 class RerankRequest(RequestModel):
     """Jina / Cohere style rerank request."""
 
-    model: str | None = Field(
-        default=None, description="Optional; the server has one reranker"
-    )
+    model: str | None = Field(default=None, description="Optional; the server has one reranker")
     query: str | RerankContent
     documents: list[str | RerankContent] = Field(min_length=1, max_length=500)
     top_n: int | None = Field(default=None, ge=1, le=500)

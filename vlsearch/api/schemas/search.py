@@ -18,12 +18,8 @@ class SearchFilters(RequestModel):
 
 class SearchRequest(RequestModel):
     text: str = Field(min_length=1, max_length=4000, description="The query text")
-    top_k: int | None = Field(
-        default=None, ge=1, le=100, description="Results (default from settings)"
-    )
-    rerank: bool = Field(
-        default=True, description="Rerank when the reranker is loaded"
-    )
+    top_k: int | None = Field(default=None, ge=1, le=100, description="Results (default from settings)")
+    rerank: bool = Field(default=True, description="Rerank when the reranker is loaded")
     instruction: str | None = Field(default=None, max_length=2000, description="Rerank instruction override")
     per_doc_limit: int = Field(default=1, ge=0, le=100, description="Max hits per document (0 = unlimited)")
     filters: SearchFilters = Field(default_factory=SearchFilters)

@@ -1,0 +1,113 @@
+"""Auth, file resolution and limits in isolation (no server)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from vlsearch.api.auth import Caller, KeyRing, hash_key, is_loopback, key_from_headers
+from vlsearch.api.errors import ApiError, UnauthorizedError
+from vlsearch.api.files import data_file, original_file
+from vlsearch.api.limits import ApiLimits
+from vlsearch.api.routers.search import snippet
+from vlsearch.config import Settings
+from vlsearch.errors import InputRejectedError
+from vlsearch.types import Document
+
+
+def test_keyring_maps_keys_to_groups_by_digest() -> None:
+    ring = KeyRing({hash_key("k1"): ["a"], hash_key("k2").upper(): ["b", "c"]})
+    assert ring.authenticate("k1").groups == ("a",)
+    assert ring.authenticate("k2").groups == ("b", "c")
+    assert ring.authenticate("k1").key_id == hash_key("k1")[:8]
+    with pytest.raises(UnauthorizedError):
+        ring.authenticate("k3")
+    with pytest.raises(UnauthorizedError):
+        ring.authenticate(None)
+    # the digest itself is not a key
+    with pytest.raises(UnauthorizedError):
+        ring.authenticate(hash_key("k1"))
+
+
+def test_no_keys_means_unrestricted_caller() -> None:
+    caller = KeyRing({}).authenticate(None)
+    assert caller.groups is None and caller.can_see(("anything",))
+    assert not Caller(groups=()).can_see(("a",))
+    assert Caller(groups=("a", "b")).can_see(("b", "z"))
+
+
+def test_key_headers() -> None:
+    assert key_from_headers(" k ", None) == "k"
+    assert key_from_headers(None, "Bearer abc") == "abc"
+    assert key_from_headers(None, "Basic abc") is None
+    assert key_from_headers(None, None) is None
+
+
+def test_loopback_detection() -> None:
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("10.1.2.3") and not is_loopback("example.com")
+
+
+def test_serve_refuses_a_public_bind_without_keys(tmp_path: Path) -> None:
+    from vlsearch.api.app import serve
+
+    with pytest.raises(InputRejectedError, match="loopback"):
+        serve(Settings(host="0.0.0.0", data_dir=tmp_path, api_keys={}))
+
+
+def test_data_file_never_leaves_the_data_dir(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    (data / "media").mkdir(parents=True)
+    (data / "media" / "ok.jpg").write_bytes(b"x")
+    (tmp_path / "secret.txt").write_text("secret")
+    (data / "media" / "link.jpg").symlink_to(tmp_path / "secret.txt")
+    settings = Settings(data_dir=data)
+    assert data_file(settings, "media/ok.jpg").read_bytes() == b"x"
+    for bad in (
+        "../secret.txt",
+        "media/../../secret.txt",
+        str(tmp_path / "secret.txt"),
+        "media/link.jpg",
+        "",
+    ):
+        with pytest.raises(ApiError) as info:
+            data_file(settings, bad)
+        assert info.value.http_status == 404
+
+
+def test_original_of_a_path_document_must_be_inside_an_allowed_root(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    inside_file = root / "a.pdf"
+    inside_file.write_bytes(b"%PDF")
+    outside = tmp_path / "b.pdf"
+    outside.write_bytes(b"%PDF")
+    settings = Settings(data_dir=tmp_path / "data", allowed_roots=[root])
+
+    def doc(source: str) -> Document:
+        return Document(id="d", source=source, name="a.pdf", sha256="0" * 64, doc_type="pdf", groups=())
+
+    assert original_file(settings, doc(str(inside_file))) == inside_file.resolve()
+    with pytest.raises(ApiError):
+        original_file(settings, doc(str(outside)))
+    with pytest.raises(ApiError):
+        original_file(settings, doc("record:x"))
+
+
+def test_limits_pick_the_right_budget() -> None:
+    limits = ApiLimits.from_settings(Settings(max_file_mb=10))
+    assert limits.for_request("POST", "/v1/documents", "multipart/form-data; boundary=x") == (
+        "document_upload",
+        40 << 20,
+    )
+    assert limits.for_request("POST", "/v1/search/upload", "multipart/form-data")[0] == "query_upload"
+    assert limits.for_request("POST", "/v1/search", "application/json") == ("json_body", 2 << 20)
+
+
+def test_snippet_is_flat_and_bounded() -> None:
+    assert snippet("a\n\n b") == "a b"
+    long = "word " * 200
+    cut = snippet(long)
+    assert len(cut) <= 321 and cut.endswith("…") and not cut.endswith(" …")
+    assert snippet("电" * 400).endswith("…")

@@ -1,0 +1,133 @@
+"""The web UI in headless chromium: search by text / image / video, model loading, uploads."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import UiDeployment, shot
+
+pytestmark = pytest.mark.browser
+
+
+def test_text_search_shows_results_with_pages_and_scores(page, ui_deployment: UiDeployment) -> None:
+    page.goto("/")
+    page.fill("#q-text", "how to replace the power supply module")
+    page.click("#search-btn")
+    page.wait_for_selector(".hit")
+    first = page.locator(".hit").first
+    assert "psu_manual.pdf" in first.locator(".doc-name").inner_text()
+    assert first.locator(".where").inner_text().startswith("p. 2")
+    assert first.locator(".retrieval-score").inner_text() != "—"
+    assert "candidates" in page.inner_text("#summary")
+    shot(page, "search-text")
+
+
+def test_chinese_renders_in_utf8_with_cjk_fonts(page, ui_deployment: UiDeployment) -> None:
+    page.goto("/")
+    page.click("#lang-toggle")  # switch the interface to 中文; stored in localStorage
+    page.wait_for_load_state()
+    assert page.evaluate("document.documentElement.lang") == "zh-CN"
+    assert page.inner_text("#search-btn") == "搜索"
+    page.fill("#q-text", "电源模块")
+    page.click("#search-btn")
+    page.wait_for_selector(".hit")
+    assert "电源模块更换指南.md" in page.locator(".hit .doc-name").first.inner_text()
+    assert "电源模块" in page.locator(".hit .snippet").first.inner_text()
+    family = page.evaluate("getComputedStyle(document.body).fontFamily")
+    assert "Noto Sans CJK SC" in family and "WenQuanYi Micro Hei" in family
+    assert page.evaluate("document.characterSet") == "UTF-8"
+    shot(page, "search-chinese")
+
+
+def test_image_upload_search_shows_thumbnails(page, ui_deployment: UiDeployment) -> None:
+    page.goto("/")
+    page.click(".tabs button[data-tab=image]")
+    page.set_input_files("#q-image", str(ui_deployment.corpus.query_photo))
+    page.wait_for_selector("#image-preview img")
+    page.click("#search-btn")
+    page.wait_for_selector(".hit .thumb img")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.hit .thumb img')].some(i => i.complete && i.naturalWidth > 0)"
+    )
+    names = page.locator(".hit .doc-name").all_inner_texts()
+    assert "node07_rack_warning.jpg" in names
+    shot(page, "search-image")
+
+
+def test_video_longer_than_the_limit_is_stopped_in_the_browser(page, ui_deployment: UiDeployment) -> None:
+    page.goto("/")
+    page.click(".tabs button[data-tab=video]")
+    page.set_input_files("#q-video", str(ui_deployment.corpus.long_video))  # 10 s, limit 5 s
+    page.wait_for_selector("#form-error:not([hidden])")
+    assert "limit" in page.inner_text("#form-error").lower()
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.click("#search-btn")
+    page.wait_for_timeout(300)
+    assert not any("/v1/search" in url for url in requests), requests
+    shot(page, "video-too-long")
+
+
+def test_video_query_and_timestamp_playback(page, ui_deployment: UiDeployment) -> None:
+    page.goto("/")
+    page.fill("#q-text", "slide the server into the rack")
+    page.click(".tabs button[data-tab=video]")
+    page.set_input_files("#q-video", str(ui_deployment.video))  # 4 s, within the limit
+    page.wait_for_selector("#video-info:has-text('Duration')")
+    page.click("#search-btn")
+    page.wait_for_selector(".hit")
+    frame = page.locator(".hit[data-modality=frame]").first
+    frame.wait_for()
+    label = frame.locator(".where").inner_text()
+    assert ":" in label  # a video timestamp such as 00:02
+    frame.locator(".thumb").click()
+    video = frame.locator("video")
+    video.wait_for()
+    src = video.get_attribute("src") or ""
+    assert "/v1/media/" in src and "kind=original" in src and "#t=" in src
+    page.wait_for_function(
+        "el => el.readyState >= 1 && el.currentTime + 0.6 >= parseFloat(el.dataset.start)",
+        arg=video.element_handle(),
+    )
+    shot(page, "video-playback")
+
+
+def test_load_model_button_goes_from_unloaded_to_ready(page, ui_deployment: UiDeployment) -> None:
+    page.goto("/")
+    button = page.locator("button.model-btn[data-model=reranker]")
+    button.wait_for()
+    if button.get_attribute("data-state") == "ready":
+        page.click(".unload-btn[data-model=reranker]")
+        page.wait_for_selector("button.model-btn[data-model=reranker][data-state=unloaded]")
+    assert button.inner_text().strip() == "Load model"
+    shot(page, "model-unloaded")
+    button.click()
+    page.wait_for_selector("button.model-btn[data-model=reranker][data-state=ready]", timeout=120_000)
+    ready = page.locator("button.model-btn[data-model=reranker]")
+    assert ready.inner_text().strip() == "Model ready"
+    assert ready.evaluate("el => getComputedStyle(el).backgroundColor") == "rgb(21, 128, 61)"  # green
+    page.fill("#q-text", "power supply")
+    page.click("#search-btn")
+    page.wait_for_selector(".hit .rerank-score")
+    page.wait_for_function("() => document.querySelector('.hit .rerank-score').textContent !== '—'")
+    shot(page, "model-ready-reranked")
+
+
+def test_upload_shows_progress_then_the_document_and_failures(
+    page, ui_deployment: UiDeployment, tmp_path
+) -> None:
+    notes = tmp_path / "wombat_notes.txt"
+    notes.write_text("Wombat cabinet cabling notes: label both ends of every cable.", encoding="utf-8")
+    page.goto("/documents")
+    page.set_input_files("#files", [str(notes), str(ui_deployment.corpus.corrupt_pdf)])
+    page.click("#upload-btn")
+    page.wait_for_selector("#job[data-status=done], #job[data-status=failed]", timeout=120_000)
+    assert page.get_attribute("#job-progress", "data-progress") == "1.000"
+    assert page.locator("#job-files li").count() == 2
+    failed = page.locator("#job-files li[data-status=failed]")
+    assert "broken.pdf" in failed.inner_text() and failed.locator(".reason").inner_text()
+    page.wait_for_selector("tr:has-text('wombat_notes.txt')")
+    row = page.locator("tr:has-text('wombat_notes.txt')")
+    assert row.get_attribute("data-status") == "ready"
+    assert page.locator("tr:has-text('broken.pdf') td.err").inner_text()
+    shot(page, "documents-upload")
