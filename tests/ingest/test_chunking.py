@@ -95,15 +95,17 @@ def test_mixed_language_and_run_on_text() -> None:
 def test_heading_is_context_not_a_chunk() -> None:
     sec = ("Guide", "Power")
     blocks = [
-        TextBlock("Guide", Locator(heading=("Guide",)), is_heading=True),  # empty section: its own chunk
+        TextBlock("Guide", Locator(heading=("Guide",)), is_heading=True),  # only subsections: no chunk
         TextBlock("Power", Locator(heading=sec), is_heading=True),
         TextBlock(" ".join(EN[:6]), Locator(heading=sec)),
         TextBlock(EN[6], Locator(heading=sec)),
         TextBlock("Cooling", Locator(heading=("Guide", "Cooling")), is_heading=True),
         TextBlock(EN[7], Locator(heading=("Guide", "Cooling"))),
+        TextBlock("Appendix", Locator(heading=("Guide", "Appendix")), is_heading=True),  # empty: own chunk
     ]
     chunks = chunk_blocks(blocks, max_tokens=60, overlap=0)
-    assert chunks[0].text == "Guide" and chunks[0].locator.heading == ("Guide",)
+    assert not [c for c in chunks if c.locator.heading == ("Guide",)]
+    assert chunks[-1].text == "Appendix" and chunks[-1].locator.heading == ("Guide", "Appendix")
     power = [c for c in chunks if c.locator.heading == sec]
     assert len(power) >= 2
     assert all(c.text.startswith("Guide › Power\n") for c in power)

@@ -52,7 +52,8 @@ def chunk_blocks(blocks: Sequence[TextBlock], *, max_tokens: int, overlap: int) 
     section). Chunks break at sentence ends (then clauses, then tokens for run-on text), and
     each chunk after the first in a unit starts with up to `overlap` tokens of the previous one.
     A heading block is prepended to every chunk of its section as context; it becomes a chunk
-    of its own only when its section has no body text. Output locators carry `index` = ordinal
+    of its own only when its section is empty (no body text and no subsections, whose chunks
+    carry the heading in their heading path anyway). Output locators carry `index` = ordinal
     of the chunk inside its unit, so (unit, index) is unique within a document.
     """
     if max_tokens < 8:
@@ -60,10 +61,12 @@ def chunk_blocks(blocks: Sequence[TextBlock], *, max_tokens: int, overlap: int) 
     overlap = max(0, min(overlap, max_tokens // 2))
     out: list[TextBlock] = []
     counters: dict[Locator, int] = {}
-    for unit, heading, bodies in _units(blocks):
+    units = _units(blocks)
+    for position, (unit, heading, bodies) in enumerate(units):
         prefix = _prefix(unit, heading)
         if not bodies:
-            if heading:
+            following = units[position + 1][0] if position + 1 < len(units) else None
+            if heading and not _opens_subsection(unit, following):
                 out.append(_emit(unit, heading, counters))
             continue
         budget = max_tokens - (count_tokens(prefix) if prefix else 0)
@@ -89,6 +92,14 @@ def _units(blocks: Sequence[TextBlock]) -> list[tuple[Locator, str, list[str]]]:
         else:
             units.append((key, "", [text]))
     return units
+
+
+def _opens_subsection(unit: Locator, following: Locator | None) -> bool:
+    """True when the next unit is nested under this heading: its chunks already carry this heading."""
+    if following is None or not unit.heading:
+        return False
+    depth = len(unit.heading)
+    return len(following.heading) > depth and following.heading[:depth] == unit.heading
 
 
 def _prefix(unit: Locator, heading: str) -> str:
