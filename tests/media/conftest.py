@@ -80,6 +80,10 @@ def broken(
     video = demo_media["video"].read_bytes()
     put("truncated.mp4", video[: len(video) * 6 // 10])
     put("garbage.mp4", b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + bytes(range(256)) * 40)
+    zeroed = bytearray(video)
+    start, end = zeroed.find(b"mdat") + 68, zeroed.find(b"moov") - 8
+    zeroed[start:end] = bytes(end - start)  # container intact, every coded frame wiped
+    put("zeroed_frames.mp4", bytes(zeroed))
     files["audio_only.m4a"] = write_audio_only(out / "audio_only.m4a", seconds=2.0)
     return files
 

@@ -68,7 +68,7 @@ def test_extract_video(demo_media: dict[str, Path]) -> None:
     assert [b.locator.index for b in extraction.images] == [0, 1, 2, 3]
     assert extraction.images[1].locator.label() == "00:02-00:05"
     assert extraction.meta["duration"] == pytest.approx(10.0, abs=0.05)
-    assert extraction.meta["decoder"] == "decord"
+    assert extraction.meta["decoder"] == "pyav"
 
 
 def test_duration_limit_names_the_setting(long_tiny_video: Path) -> None:
@@ -91,6 +91,7 @@ def test_frame_size_limit(demo_media: dict[str, Path]) -> None:
         ("empty.mp4", "empty"),
         ("truncated.mp4", "corrupt or truncated"),
         ("garbage.mp4", "corrupt or truncated"),
+        ("zeroed_frames.mp4", r"frames cannot be decoded.*pyav: .*decord: "),  # both decoders tried
     ],
 )
 def test_broken_videos_fail_alone_with_a_reason(broken: dict[str, Path], name: str, reason: str) -> None:

@@ -1,4 +1,4 @@
-"""Video probing and frame decoding (decord first, PyAV where decord fails). Audio is never decoded."""
+"""Video probing (PyAV) and frame decoding (PyAV or decord). Audio is never decoded."""
 
 from __future__ import annotations
 
@@ -130,10 +130,40 @@ def _stream_duration(container: Any, stream: Any) -> float:
     return 0.0
 
 
-@dataclass(frozen=True)
 class DecodedFrame:
-    t: float  # presentation time in seconds
-    image: Image.Image  # RGB
+    """A decoded frame at time `t` (seconds).
+
+    Full-size RGB conversion is deferred: the sampler compares every analysed frame through a tiny
+    `small()` copy and converts only the frames it keeps, which is most of the work saved on 720p+.
+    """
+
+    __slots__ = ("_av_frame", "_image", "t")
+
+    def __init__(self, t: float, *, image: Image.Image | None = None, av_frame: Any = None) -> None:
+        if (image is None) == (av_frame is None):
+            raise ValueError("give exactly one of image or av_frame")
+        self.t = t
+        self._image = image
+        self._av_frame = av_frame
+
+    @property
+    def size(self) -> tuple[int, int]:
+        if self._image is not None:
+            return self._image.size
+        return (int(self._av_frame.width), int(self._av_frame.height))
+
+    def image(self) -> Image.Image:
+        """The frame as a full-size RGB PIL image."""
+        if self._image is None:
+            self._image = self._av_frame.to_image()
+        return self._image
+
+    def small(self, width: int, height: int) -> np.ndarray:
+        """An RGB uint8 array of the frame scaled to width x height."""
+        if self._image is None:
+            # libswscale scales and converts in one pass, without a full-size RGB copy
+            return self._av_frame.reformat(width=width, height=height, format="rgb24").to_ndarray()
+        return np.asarray(self._image.resize((width, height), Image.Resampling.BILINEAR))
 
 
 def sample_times(duration: float, step: float) -> list[float]:
@@ -145,7 +175,10 @@ def sample_times(duration: float, step: float) -> list[float]:
 def iter_frames_decord(path: Path, info: VideoInfo, *, step: float) -> Iterator[DecodedFrame]:
     """Frames nearest to every `step` seconds via decord (fast seeking, video stream only)."""
     import decord
+    import decord.logging
 
+    # decord's bundled FFmpeg prints every bad NAL unit to stderr; failures reach us as exceptions
+    decord.logging.set_level(decord.logging.FATAL)
     reader = decord.VideoReader(str(path), ctx=decord.cpu(0), num_threads=2)
     count = len(reader)
     fps = float(reader.get_avg_fps()) or info.fps
@@ -157,7 +190,7 @@ def iter_frames_decord(path: Path, info: VideoInfo, *, step: float) -> Iterator[
         arrays = reader.get_batch(batch).asnumpy()
         stamps = reader.get_frame_timestamp(batch)[:, 0]
         for arr, t in zip(arrays, stamps, strict=True):
-            yield DecodedFrame(t=float(t), image=Image.fromarray(np.ascontiguousarray(arr), mode="RGB"))
+            yield DecodedFrame(float(t), image=Image.fromarray(np.ascontiguousarray(arr), mode="RGB"))
 
 
 def iter_frames_pyav(path: Path, info: VideoInfo, *, step: float) -> Iterator[DecodedFrame]:
@@ -176,13 +209,13 @@ def iter_frames_pyav(path: Path, info: VideoInfo, *, step: float) -> Iterator[De
             t = float(frame.time)
             if t + half_frame < next_t:
                 continue
-            yield DecodedFrame(t=t, image=frame.to_image())
+            yield DecodedFrame(t, av_frame=frame)
             while next_t <= t + half_frame:
                 next_t += step
 
 
 def iter_frames(path: Path, info: VideoInfo, *, step: float, backend: str = "auto") -> Iterator[DecodedFrame]:
-    """Frames every `step` seconds with one backend ("decord" or "pyav"); fallback is the caller's."""
+    """Frames every `step` seconds with one backend ("pyav" or "decord"); fallback is the caller's."""
     if backend == "pyav":
         yield from iter_frames_pyav(path, info, step=step)
         return
