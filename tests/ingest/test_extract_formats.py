@@ -176,3 +176,40 @@ def test_scanned_page_with_a_stamp_is_rendered_and_blank_page_is_not(tmp_path: P
     assert [(im.kind, im.locator.page) for im in ex.images] == [("page", 1)]
     assert [(b.text, b.locator.page) for b in ex.blocks] == [("Page 1", 1)]
     assert ex.meta["scanned_pages"] == [1]
+
+
+def test_pdf_figure_over_pixel_limit_is_skipped_before_decoding(
+    samples: dict[str, Path], limits: Limits
+) -> None:
+    from dataclasses import replace
+
+    ex = extract(samples["pdf"], "pdf", limits=replace(limits, max_image_pixels=100_000))
+    assert not [im for im in ex.images if im.kind == "figure"]  # the 900x360 panel is 324,000 px
+    assert any("page 1: figures skipped, a 900x360 image" in w for w in ex.warnings)
+    assert [im.kind for im in ex.images] == ["page"]  # the scanned page is still rendered
+
+
+def test_html_deep_nesting_and_pre(tmp_path: Path, limits: Limits) -> None:
+    path = tmp_path / "deep.html"
+    nested = "<div><span>" * 3000 + "deep text" + "</span></div>" * 3000
+    path.write_text(f"<html><body><h2>Logs</h2>{nested}<pre>line 1\n  line 2</pre></body></html>")
+    ex = extract(path, "html", limits=limits)
+    assert [b.text for b in ex.blocks] == ["Logs", "deep text", "line 1\n  line 2"]
+    assert all(b.locator.heading == ("Logs",) for b in ex.blocks)
+
+
+def test_pptx_picture_in_a_placeholder(tmp_path: Path, limits: Limits) -> None:
+    from pptx import Presentation
+
+    from vlsearch.demo.writers import panel_png
+
+    prs = Presentation()
+    slide = prs.slides.add_slide(prs.slide_layouts[8])  # "Picture with Caption"
+    slide.shapes.title.text = "Rack B3"
+    picture_holder = next(p for p in slide.placeholders if p.placeholder_format.type == 18)  # PICTURE
+    picture_holder.insert_picture(io.BytesIO(panel_png("B3", (("PWR", "green"),))))
+    path = tmp_path / "placeholder.pptx"
+    prs.save(str(path))
+    ex = extract(path, "pptx", limits=limits)
+    (figure,) = ex.images
+    assert figure.locator.slide == 1 and figure.context.startswith("Rack B3")

@@ -119,3 +119,12 @@ def test_truncated_office_file(samples: dict[str, Path], tmp_path: Path) -> None
     path.write_bytes(samples["docx"].read_bytes()[:2000])
     with pytest.raises(ExtractionError, match="corrupt or truncated"):
         sniff(path)
+
+
+def test_pdf_header_only_counts_at_the_start(tmp_path: Path) -> None:
+    mention = tmp_path / "notes.txt"
+    mention.write_text("About files: a PDF starts with %PDF-1.7 and ends with %%EOF.\n", encoding="utf-8")
+    assert sniff(mention) == "text"
+    junk_prefix = tmp_path / "mail-attachment.pdf"
+    junk_prefix.write_bytes(b"\x00\x01\x02\xff\xfe" + b"%PDF-1.4\n%rest")
+    assert sniff(junk_prefix) == "pdf"

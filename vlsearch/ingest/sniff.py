@@ -59,7 +59,10 @@ def sniff(path: Path) -> str:
     if not head:
         raise ExtractionError(f"{path.name}: empty file (0 bytes); nothing to index")
 
-    if b"%PDF-" in head[:1024]:
+    pdf_at = head.find(b"%PDF-", 0, 1024)
+    # readers accept the header anywhere in the first KiB, but text that merely mentions
+    # "%PDF-" is still text: only whitespace or binary junk may precede a real header
+    if pdf_at == 0 or (pdf_at > 0 and (not head[:pdf_at].strip() or decode_text(head[:pdf_at]) is None)):
         return "pdf"
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         return _sniff_zip(path)

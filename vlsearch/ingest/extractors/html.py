@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
-from bs4 import BeautifulSoup, Comment, Doctype, NavigableString, ProcessingInstruction, Tag
+from bs4 import BeautifulSoup, Comment, Doctype, NavigableString, PageElement, ProcessingInstruction, Tag
 
 from vlsearch.ingest.extractors.tables import table_lines
 from vlsearch.ingest.extractors.text import read_text_file
@@ -73,8 +74,17 @@ class _Walker:
         if text:
             self.blocks.append(TextBlock(text=text, locator=Locator(heading=self.heading)))
 
-    def walk(self, node: Tag) -> None:
-        for child in node.children:
+    def walk(self, root: Tag) -> None:
+        # iterative, not recursive: hostile pages nest thousands of elements deep
+        stack: list[tuple[Iterator[PageElement], bool]] = [(iter(root.children), False)]
+        while stack:
+            children, is_block = stack[-1]
+            child = next(children, None)
+            if child is None:
+                stack.pop()
+                if is_block:
+                    self.flush()
+                continue
             if isinstance(child, Comment | Doctype | ProcessingInstruction):
                 continue
             if isinstance(child, NavigableString):
@@ -86,37 +96,39 @@ class _Walker:
             if name in _DROP or child.get("hidden") is not None:
                 continue
             if name in _HEADINGS:
-                self.flush()
-                text = " ".join(child.get_text(" ").split())
-                if text:
-                    level = _HEADINGS[name]
-                    while self.path and self.path[-1][0] >= level:
-                        self.path.pop()
-                    self.path.append((level, text))
-                    self.blocks.append(
-                        TextBlock(text=text, locator=Locator(heading=self.heading), is_heading=True)
-                    )
+                self.heading_block(_HEADINGS[name], " ".join(child.get_text(" ").split()))
             elif name == "table":
                 self.flush()
                 rows = [
                     [" ".join(cell.get_text(" ").split()) for cell in tr.find_all(["th", "td"])]
                     for tr in child.find_all("tr")
                 ]
-                lines = table_lines(rows)
-                if lines:
-                    self.blocks.append(
-                        TextBlock(text="\n".join(lines), locator=Locator(heading=self.heading))
-                    )
+                self.text_block("\n".join(table_lines(rows)))
+            elif name == "pre":
+                self.flush()
+                self.text_block(child.get_text().strip("\n"))
             elif name == "br":
                 self.buffer.append("\n")
             elif name in _BLOCK:
                 self.flush()
                 if name == "li":
                     self.buffer.append(_list_marker(child))
-                self.walk(child)
-                self.flush()
+                stack.append((iter(child.children), True))
             else:
-                self.walk(child)
+                stack.append((iter(child.children), False))
+
+    def heading_block(self, level: int, text: str) -> None:
+        self.flush()
+        if not text:
+            return
+        while self.path and self.path[-1][0] >= level:
+            self.path.pop()
+        self.path.append((level, text))
+        self.blocks.append(TextBlock(text=text, locator=Locator(heading=self.heading), is_heading=True))
+
+    def text_block(self, text: str) -> None:
+        if text.strip():
+            self.blocks.append(TextBlock(text=text, locator=Locator(heading=self.heading)))
 
 
 def _list_marker(item: Tag) -> str:

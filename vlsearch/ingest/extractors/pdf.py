@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
 from vlsearch.errors import ExtractionError, TooLargeError
-from vlsearch.ingest.extractors.figures import FigureCollector
+from vlsearch.ingest.extractors.figures import MIN_FIGURE_SIDE, FigureCollector
 from vlsearch.ingest.limits import Limits
 from vlsearch.types import Extraction, ImageBlock, Locator, TextBlock
 
@@ -38,6 +38,7 @@ class _PdfiumPass:
     blocks: list[TextBlock] = field(default_factory=list)
     renders: list[ImageBlock] = field(default_factory=list)
     scanned: list[int] = field(default_factory=list)
+    figure_pages: list[int] = field(default_factory=list)  # text pages holding figure-sized images
     page_texts: dict[int, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
@@ -45,7 +46,11 @@ class _PdfiumPass:
 def extract_pdf(path: Path, *, limits: Limits) -> Extraction:
     with _PDFIUM_LOCK:
         text = _read_pages(path, limits=limits)
-    figures, notes = _figures(path, limits=limits, skip_pages=set(text.scanned), page_texts=text.page_texts)
+    figures, notes = (
+        _figures(path, limits=limits, pages=text.figure_pages, page_texts=text.page_texts)
+        if text.figure_pages
+        else ((), ())
+    )
     title = text.title
     if not title and text.blocks:
         title = text.blocks[0].text.splitlines()[0][:200]
@@ -85,7 +90,20 @@ def _read_pages(path: Path, *, limits: Limits) -> _PdfiumPass:
                 out.blocks.extend(
                     TextBlock(text=para, locator=Locator(page=page_no)) for para in _paragraphs(text)
                 )
-                if len(_WORD_CHARS.findall(text)) < _MIN_TEXT_CHARS and _has_content(page):
+                drawn, image_sizes = _page_objects(page)
+                figure_sizes = [(w, h) for w, h in image_sizes if min(w, h) >= MIN_FIGURE_SIDE]
+                oversized = [(w, h) for w, h in figure_sizes if w * h > limits.max_image_pixels]
+                scanned = len(_WORD_CHARS.findall(text)) < _MIN_TEXT_CHARS and drawn
+                if oversized and not scanned:
+                    # pypdf would decode these in full; the page render covers scans instead
+                    w, h = oversized[0]
+                    out.warnings.append(
+                        f"page {page_no}: figures skipped, a {w}x{h} image is over the "
+                        f"{limits.max_image_pixels} pixel limit"
+                    )
+                elif figure_sizes and not scanned:
+                    out.figure_pages.append(page_no)
+                if scanned:
                     out.scanned.append(page_no)
                     if len(out.renders) >= limits.max_page_renders:
                         skipped += 1
@@ -173,15 +191,18 @@ def _join_lines(lines: list[str]) -> str:
     return out
 
 
-def _has_content(page: pdfium.PdfPage) -> bool:
+def _page_objects(page: pdfium.PdfPage) -> tuple[bool, list[tuple[int, int]]]:
+    """Whether the page draws anything besides text, and the pixel sizes of its images."""
+    drawn = False
+    sizes: list[tuple[int, int]] = []
     for obj in page.get_objects(max_depth=2):
-        if obj.type in (
-            pdfium_c.FPDF_PAGEOBJ_IMAGE,
-            pdfium_c.FPDF_PAGEOBJ_PATH,
-            pdfium_c.FPDF_PAGEOBJ_SHADING,
-        ):
-            return True
-    return False
+        if obj.type in (pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_SHADING):
+            drawn = True
+        elif obj.type == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+            drawn = True
+            width, height = obj.get_px_size()  # type: ignore[attr-defined]
+            sizes.append((int(width), int(height)))
+    return drawn, sizes
 
 
 def _render(page: pdfium.PdfPage) -> bytes:
@@ -198,20 +219,21 @@ def _render(page: pdfium.PdfPage) -> bytes:
 
 
 def _figures(
-    path: Path, *, limits: Limits, skip_pages: set[int], page_texts: dict[int, str]
+    path: Path, *, limits: Limits, pages: list[int], page_texts: dict[int, str]
 ) -> tuple[tuple[ImageBlock, ...], tuple[str, ...]]:
+    """Embedded images of the given (text) pages, decoded by pypdf; sizes were checked by pdfium."""
     collector = FigureCollector(limits=limits, doc_name=path.name)
     try:
-        reader = PdfReader(path)
-        pages = list(reader.pages)
+        reader_pages = list(PdfReader(path).pages)
     except (PyPdfError, ValueError, KeyError, OSError) as exc:
         # pdfium already read the text; a pypdf parse failure costs only the figures
         return (), (f"embedded figures not extracted: {exc}",)
-    for page_no, page in enumerate(pages, start=1):
+    for page_no in pages:
         if collector.full:
             break
-        if page_no in skip_pages:
-            continue  # the page render already carries this image
+        if page_no > len(reader_pages):
+            break
+        page = reader_pages[page_no - 1]
         try:
             images = list(page.images)
         except (PyPdfError, ValueError, KeyError, OSError, NotImplementedError) as exc:

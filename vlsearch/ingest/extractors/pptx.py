@@ -9,6 +9,7 @@ from typing import Any
 from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 from pptx.exc import PackageNotFoundError
+from pptx.shapes.picture import Picture
 
 from vlsearch.errors import ExtractionError, TooLargeError
 from vlsearch.ingest.extractors.archive_guard import check_zip_container
@@ -42,7 +43,7 @@ def extract_pptx(path: Path, *, limits: Limits) -> Extraction:
             first_title = first_title or title
             blocks.append(TextBlock(text=title, locator=loc, is_heading=True))
         texts: list[str] = []
-        pictures = []
+        pictures: list[Any] = []
         for shape in _shapes(slide.shapes):
             if title_shape is not None and shape.shape_id == title_shape.shape_id:
                 continue
@@ -55,7 +56,7 @@ def extract_pptx(path: Path, *, limits: Limits) -> Extraction:
                 text = _frame_text(shape)
                 if text:
                     texts.append(text)
-            if shape.shape_type == MSO_SHAPE_TYPE.PICTURE:
+            if isinstance(shape, Picture):  # includes pictures placed in placeholders
                 pictures.append(shape)
         blocks.extend(TextBlock(text=t, locator=loc) for t in texts)
         notes = ""
@@ -64,7 +65,8 @@ def extract_pptx(path: Path, *, limits: Limits) -> Extraction:
             if notes:
                 blocks.append(TextBlock(text=f"Notes: {notes}", locator=loc))
         for ordinal, picture in enumerate(pictures, start=1):
-            alt = (picture._element.nvPicPr.cNvPr.get("descr") or "").strip()
+            element: Any = picture._element
+            alt = (element.nvPicPr.cNvPr.get("descr") or "").strip()
             context = " — ".join(p for p in (title, alt or (texts[0] if texts else notes)) if p)
             try:
                 blob = picture.image.blob
