@@ -213,3 +213,21 @@ def test_pptx_picture_in_a_placeholder(tmp_path: Path, limits: Limits) -> None:
     ex = extract(path, "pptx", limits=limits)
     (figure,) = ex.images
     assert figure.locator.slide == 1 and figure.context.startswith("Rack B3")
+
+
+def test_legacy_text_encodings(tmp_path: Path, limits: Limits) -> None:
+    from vlsearch.ingest.sniff import sniff
+
+    cases = {
+        "gb.txt": ("机房温湿度标准：冷通道18–27 °C。".encode("gb18030"), "机房温湿度标准：冷通道18–27 °C。"),
+        "latin.txt": (
+            "Café résumé for the Zürich site.".encode("cp1252"),
+            "Café résumé for the Zürich site.",
+        ),
+        "u16.txt": ("UTF-16 电源模块".encode("utf-16"), "UTF-16 电源模块"),
+    }
+    for name, (data, expected) in cases.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        assert sniff(path) == "text", name
+        assert [b.text for b in extract(path, "text", limits=limits).blocks] == [expected], name
