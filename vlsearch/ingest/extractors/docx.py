@@ -47,7 +47,7 @@ def extract_docx(path: Path, *, limits: Limits) -> Extraction:
         for e in events
         if e.text
     )
-    collector = FigureCollector(limits=limits, doc_name=path.name)
+    collector = FigureCollector(limits=limits)
     ordinal = 0
     for i, event in enumerate(events):
         for blob in event.image_parts:

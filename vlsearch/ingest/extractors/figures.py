@@ -22,7 +22,6 @@ class FigureCollector:
     """
 
     limits: Limits
-    doc_name: str
     images: list[ImageBlock] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     _over_cap: int = 0

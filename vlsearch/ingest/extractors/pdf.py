@@ -222,7 +222,7 @@ def _figures(
     path: Path, *, limits: Limits, pages: list[int], page_texts: dict[int, str]
 ) -> tuple[tuple[ImageBlock, ...], tuple[str, ...]]:
     """Embedded images of the given (text) pages, decoded by pypdf; sizes were checked by pdfium."""
-    collector = FigureCollector(limits=limits, doc_name=path.name)
+    collector = FigureCollector(limits=limits)
     try:
         reader_pages = list(PdfReader(path).pages)
     except (PyPdfError, ValueError, KeyError, OSError) as exc:

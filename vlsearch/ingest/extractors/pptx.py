@@ -33,7 +33,7 @@ def extract_pptx(path: Path, *, limits: Limits) -> Extraction:
     if len(slides) > limits.max_pages:
         raise TooLargeError(f"{path.name}: {len(slides)} slides, over the limit of {limits.max_pages}")
     blocks: list[TextBlock] = []
-    collector = FigureCollector(limits=limits, doc_name=path.name)
+    collector = FigureCollector(limits=limits)
     first_title = ""
     for slide_no, slide in enumerate(slides, start=1):
         loc = Locator(slide=slide_no)
