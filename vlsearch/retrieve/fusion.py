@@ -1,0 +1,131 @@
+"""Score fusion of dense and BM25 candidate lists: normalised, weighted, adapted to the query.
+
+Plain RRF gives a weak BM25 list an equal vote and loses to dense alone on natural-language
+questions (FAQ set: dense 0.654 MRR@10, RRF 0.56). Here each list's scores are normalised onto
+[0, 1] over the union of collections, then mixed with a BM25 weight that depends on the query:
+small for plain questions, large when the query carries exact tokens (error codes, part numbers,
+model names), and cut where the query and the candidate are written in different scripts
+(BM25 cannot bridge English and Chinese; any overlap there is numbers and noise).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from vlsearch.retrieve.lexical import QueryProfile, Script, analyse, script_of
+from vlsearch.types import Candidate
+
+
+class FusionMode(StrEnum):
+    DENSE = "dense"
+    BM25 = "bm25"
+    HYBRID = "hybrid"  # this module's weighted, query-adaptive fusion
+    RRF = "rrf"  # Milvus' own RRF ranker per collection (Store.hybrid_search), for comparison
+
+
+@dataclass(frozen=True)
+class FusionConfig:
+    mode: FusionMode = FusionMode.HYBRID
+    bm25_weight_plain: float = 0.15  # natural-language questions: dense knows better
+    bm25_weight_lexical: float = 0.6  # queries made of codes/part numbers: exact match matters most
+    cross_script_factor: float = 0.0  # BM25 weight kept for a candidate in another script than the query
+    rrf_k: int = 60
+
+    def bm25_weight(self, profile: QueryProfile) -> float:
+        s = profile.lexical_strength
+        return self.bm25_weight_plain + (self.bm25_weight_lexical - self.bm25_weight_plain) * s
+
+
+def _normalise(scores: dict[str, float]) -> dict[str, float]:
+    """Min-max over the list; a lone or flat list maps to 1 (it is all the evidence there is)."""
+    if not scores:
+        return {}
+    lo, hi = min(scores.values()), max(scores.values())
+    if hi - lo <= 1e-9:
+        return dict.fromkeys(scores, 1.0)
+    return {k: (v - lo) / (hi - lo) for k, v in scores.items()}
+
+
+def _best(lists: Iterable[Sequence[Candidate]]) -> dict[str, Candidate]:
+    out: dict[str, Candidate] = {}
+    for lst in lists:
+        for c in lst:
+            if c.item.id not in out or c.score > out[c.item.id].score:
+                out[c.item.id] = c
+    return out
+
+
+def fuse(
+    query_text: str,
+    dense: Sequence[Sequence[Candidate]],
+    bm25: Sequence[Sequence[Candidate]],
+    config: FusionConfig,
+) -> list[Candidate]:
+    """Fuse per-collection lists (dense cosine, positive BM25) into one ranked, id-unique list."""
+    dense_by_id = _best(dense)
+    bm25_by_id = _best(bm25)
+    if config.mode is FusionMode.DENSE:
+        bm25_by_id = {}
+    elif config.mode is FusionMode.BM25:
+        dense_by_id = {}
+    elif config.mode is FusionMode.RRF:
+        return _rrf(dense, bm25, dense_by_id, bm25_by_id, config.rrf_k)
+
+    d_norm = _normalise({k: c.score for k, c in dense_by_id.items()})
+    b_norm = _normalise({k: c.score for k, c in bm25_by_id.items()})
+    profile = analyse(query_text)
+    wb = config.bm25_weight(profile) if dense_by_id and bm25_by_id else (1.0 if bm25_by_id else 0.0)
+
+    fused: list[Candidate] = []
+    for key in dense_by_id.keys() | bm25_by_id.keys():
+        base = dense_by_id.get(key) or bm25_by_id[key]
+        w = wb
+        if key in b_norm and dense_by_id and _cross_script(profile.script, base.item.text):
+            w *= config.cross_script_factor
+        score = (1.0 - w) * d_norm.get(key, 0.0) + w * b_norm.get(key, 0.0)
+        fused.append(_with_evidence(base, score, dense_by_id.get(key), bm25_by_id.get(key)))
+    fused.sort(key=lambda c: (-c.score, c.item.id))
+    return fused
+
+
+def _cross_script(query_script: Script, text: str) -> bool:
+    if query_script is Script.OTHER:
+        return False
+    doc_script = script_of(text[:400])
+    return doc_script is not Script.OTHER and doc_script is not query_script
+
+
+def _with_evidence(
+    base: Candidate, score: float, dense: Candidate | None, bm25: Candidate | None
+) -> Candidate:
+    found = tuple(name for name, c in (("dense", dense), ("bm25", bm25)) if c is not None)
+    return replace(
+        base,
+        score=float(score),
+        dense_score=None if dense is None else float(dense.score),
+        bm25_score=None if bm25 is None else float(bm25.score),
+        found_by=found,
+    )
+
+
+def _rrf(
+    dense: Sequence[Sequence[Candidate]],
+    bm25: Sequence[Sequence[Candidate]],
+    dense_by_id: dict[str, Candidate],
+    bm25_by_id: dict[str, Candidate],
+    k: int,
+) -> list[Candidate]:
+    """Reciprocal-rank fusion, each list ranked on its own (the textbook baseline)."""
+    score: dict[str, float] = {}
+    for lst in (*dense, *bm25):
+        ranked = sorted(lst, key=lambda c: -c.score)
+        for rank, c in enumerate(ranked, 1):
+            score[c.item.id] = score.get(c.item.id, 0.0) + 1.0 / (k + rank)
+    out = [
+        _with_evidence(dense_by_id.get(key) or bm25_by_id[key], s, dense_by_id.get(key), bm25_by_id.get(key))
+        for key, s in score.items()
+    ]
+    out.sort(key=lambda c: (-c.score, c.item.id))
+    return out

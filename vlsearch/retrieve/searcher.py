@@ -1,0 +1,216 @@
+"""Query → candidate union: embed once, dense + BM25 over every collection, fuse, dedupe, filter."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, Protocol
+
+import numpy as np
+
+from vlsearch.config import Settings
+from vlsearch.models.base import Embedder
+from vlsearch.retrieve.fusion import FusionConfig, FusionMode, fuse
+from vlsearch.types import COLLECTIONS, Candidate, EmbedInput, Modality, Query, Role
+
+log = logging.getLogger(__name__)
+
+_EMPTY_TTL_S = 5.0  # how long "this collection is empty" is trusted before asking again
+
+
+class SearchStore(Protocol):
+    """The part of vlsearch.milvus.Store the Searcher uses."""
+
+    def search_dense(
+        self, collection: str, vector: np.ndarray, *, limit: int, flt: Any
+    ) -> list[Candidate]: ...
+
+    def search_bm25(self, collection: str, text: str, *, limit: int, flt: Any) -> list[Candidate]: ...
+
+    def hybrid_search(
+        self, collection: str, vector: np.ndarray, text: str, *, limit: int, flt: Any, rrf_k: int = 60
+    ) -> list[Candidate]: ...
+
+    def count(self, collection: str | None = None, *, doc_id: str | None = None) -> int: ...
+
+
+class Searcher:
+    def __init__(
+        self,
+        *,
+        store: SearchStore,
+        embedder: Embedder,
+        settings: Settings,
+        fusion: FusionConfig | None = None,
+        workers: int = 6,
+    ) -> None:
+        self._store = store
+        self._embedder = embedder
+        self._limit = settings.candidates_per_collection
+        self.fusion = fusion or FusionConfig()
+        self._workers = workers
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+        self._empty_until: dict[str, float] = {}
+
+    def close(self) -> None:
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
+
+    # -- public -------------------------------------------------------------------------------
+
+    def query_text(self, query: Query, media_texts: Sequence[str] = ()) -> str:
+        """What the query says in words: its text plus the OCR text of any query image/frames."""
+        parts = [query.text.strip(), *(t.strip() for t in media_texts)]
+        return "\n".join(p for p in parts if p)
+
+    def embed_query(
+        self, query: Query, *, media_texts: Sequence[str] = (), media_images: Sequence[str] = ()
+    ) -> np.ndarray | None:
+        text = self.query_text(query, media_texts)
+        images = tuple(media_images) or query.image_paths
+        if not self._embedder.multimodal:
+            images = ()  # CPU embedders see query images only through their OCR text
+        if not text and not images:
+            return None
+        vec = self._embedder.embed([EmbedInput(text=text, images=tuple(images))], role=Role.QUERY)
+        return np.asarray(vec[0], dtype=np.float32)
+
+    def retrieve(
+        self,
+        query: Query,
+        *,
+        media_texts: Sequence[str] = (),
+        media_images: Sequence[str] = (),
+        mode: FusionMode | None = None,
+    ) -> list[Candidate]:
+        """Fused, deduped candidates, best first (longer than top_k: the reranker picks from them)."""
+        mode = mode or self.fusion.mode
+        text = self.query_text(query, media_texts)
+        vector = None
+        if mode is not FusionMode.BM25:
+            vector = self.embed_query(query, media_texts=media_texts, media_images=media_images)
+        return self.retrieve_with_vector(query, text=text, vector=vector, mode=mode)
+
+    def retrieve_with_vector(
+        self, query: Query, *, text: str, vector: np.ndarray | None, mode: FusionMode | None = None
+    ) -> list[Candidate]:
+        """Retrieval for an already-embedded query (eval embeds all queries in one batch)."""
+        mode = mode or self.fusion.mode
+        collections = self._collections(query)
+        use_dense = vector is not None and mode is not FusionMode.BM25
+        use_bm25 = bool(text.strip()) and mode is not FusionMode.DENSE
+        flt = query.filters
+        calls: list[tuple[str, str, Callable[[], list[Candidate]]]] = []
+        for coll in collections:
+            if mode is FusionMode.RRF and use_dense and use_bm25:
+                calls.append(
+                    (
+                        coll,
+                        "rrf",
+                        _bind(
+                            self._store.hybrid_search, coll, vector, text, self._limit, flt, self.fusion.rrf_k
+                        ),
+                    )
+                )
+                continue
+            if use_dense:
+                calls.append(
+                    (coll, "dense", _bind_dense(self._store.search_dense, coll, vector, self._limit, flt))
+                )
+            if use_bm25:
+                calls.append(
+                    (coll, "bm25", _bind_text(self._store.search_bm25, coll, text, self._limit, flt))
+                )
+        results = self._run(calls)
+        dense = [r for (_, kind, _), r in zip(calls, results, strict=True) if kind == "dense"]
+        bm25 = [r for (_, kind, _), r in zip(calls, results, strict=True) if kind == "bm25"]
+        if mode is FusionMode.RRF and use_dense and use_bm25:
+            merged = sorted((c for r in results for c in r), key=lambda c: (-c.score, c.item.id))
+        else:
+            effective = mode if (use_dense and use_bm25) or mode is not FusionMode.RRF else FusionMode.HYBRID
+            merged = fuse(
+                text,
+                dense,
+                bm25,
+                FusionConfig(
+                    mode=effective,
+                    bm25_weight_plain=self.fusion.bm25_weight_plain,
+                    bm25_weight_lexical=self.fusion.bm25_weight_lexical,
+                    cross_script_factor=self.fusion.cross_script_factor,
+                    rrf_k=self.fusion.rrf_k,
+                ),
+            )
+        return _per_doc(merged, query.per_doc_limit)
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _collections(self, query: Query) -> list[str]:
+        allowed = set(COLLECTIONS)
+        if query.filters.modalities:
+            allowed = {Modality(m).collection for m in query.filters.modalities}
+        now = time.monotonic()
+        out = []
+        for coll in COLLECTIONS:
+            if coll not in allowed or self._empty_until.get(coll, 0.0) > now:
+                continue
+            if coll not in self._empty_until or self._empty_until[coll] <= now:
+                if self._store.count(coll) == 0:
+                    self._empty_until[coll] = now + _EMPTY_TTL_S
+                    continue
+                # non-empty: trust that for the same period, then look again
+                self._empty_until[coll] = -(now + _EMPTY_TTL_S)
+            out.append(coll)
+        return out
+
+    def _run(self, calls: list[tuple[str, str, Callable[[], list[Candidate]]]]) -> list[list[Candidate]]:
+        if len(calls) <= 1:
+            return [fn() for _, _, fn in calls]
+        pool = self._executor()
+        futures: list[Future[list[Candidate]]] = [pool.submit(fn) for _, _, fn in calls]
+        return [f.result() for f in futures]
+
+    def _executor(self) -> ThreadPoolExecutor:
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(
+                    max_workers=self._workers, thread_name_prefix="vlsearch-search"
+                )
+            return self._pool
+
+
+def _bind(
+    fn: Callable[..., list[Candidate]], coll: str, vector: Any, text: str, limit: int, flt: Any, rrf_k: int
+) -> Callable[[], list[Candidate]]:
+    return lambda: fn(coll, vector, text, limit=limit, flt=flt, rrf_k=rrf_k)
+
+
+def _bind_dense(
+    fn: Callable[..., list[Candidate]], coll: str, vector: Any, limit: int, flt: Any
+) -> Callable[[], list[Candidate]]:
+    return lambda: fn(coll, vector, limit=limit, flt=flt)
+
+
+def _bind_text(
+    fn: Callable[..., list[Candidate]], coll: str, text: str, limit: int, flt: Any
+) -> Callable[[], list[Candidate]]:
+    return lambda: fn(coll, text, limit=limit, flt=flt)
+
+
+def _per_doc(candidates: list[Candidate], per_doc_limit: int) -> list[Candidate]:
+    """Keep each document's best `per_doc_limit` rows (0 = all), so one file cannot flood the list."""
+    if per_doc_limit <= 0:
+        return candidates
+    seen: dict[str, int] = {}
+    out = []
+    for c in candidates:
+        n = seen.get(c.item.doc_id, 0)
+        if n < per_doc_limit:
+            out.append(c)
+            seen[c.item.doc_id] = n + 1
+    return out
