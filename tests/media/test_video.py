@@ -50,6 +50,10 @@ def test_every_distinct_sample_kept_then_capped_evenly(changing_video: Path) -> 
     # each kept frame lasts until the next kept one
     assert [k.t_end for k in capped.keyframes[:-1]] == starts[1:]
     assert capped.keyframes[-1].t_end == pytest.approx(20.0, abs=0.01)
+    # past 8 x max_frames candidates the sampler thins as it goes; the spread stays even
+    thinned = KeyframeSampler(fps=1.0, analysis_fps=1.0, max_frames=2).sample(changing_video, max_seconds=600)
+    assert thinned.candidates == 20
+    assert [k.t_start for k in thinned.keyframes] == pytest.approx([0.0, 19.0], abs=0.01)
 
 
 def test_dedupe_threshold_controls_static_frames(demo_media: dict[str, Path]) -> None:

@@ -42,8 +42,15 @@ class KeyframeResult:
 @dataclass(frozen=True)
 class _Kept:
     t: float
-    image: Image.Image
+    data: bytes  # JPEG, encoded when kept so long videos hold kilobytes per frame, not megabytes
+    width: int
+    height: int
     reason: str
+
+
+# Candidates held before thinning, as a multiple of max_frames: bounds memory on long, busy videos
+# while leaving the final even spread to choose among plenty.
+_THIN_FACTOR = 8
 
 
 class KeyframeSampler:
@@ -109,14 +116,23 @@ class KeyframeSampler:
         for backend in backends:
             try:
                 frames = iter_frames(path, info, step=step, backend=backend)
-                kept, analysed = self._select(frames, max_seconds=max_seconds, setting=setting, label=label)
+                kept, analysed, candidates = self._select(
+                    frames, max_seconds=max_seconds, setting=setting, label=label
+                )
             except TooLargeError:
                 raise
             except Exception as exc:
                 reason = f"{backend}: {type(exc).__name__}: {str(exc).strip()[:300]}"
             else:
                 if kept:
-                    return self._finish(info, kept, backend=backend, analysed=analysed, warnings=warnings)
+                    return self._finish(
+                        info,
+                        kept,
+                        backend=backend,
+                        analysed=analysed,
+                        candidates=candidates,
+                        warnings=warnings,
+                    )
                 reason = f"{backend}: no decodable frames"
             warnings.append(reason)
         raise ExtractionError(
@@ -126,13 +142,14 @@ class KeyframeSampler:
 
     def _select(
         self, frames: Iterator[DecodedFrame], *, max_seconds: float, setting: str, label: str
-    ) -> tuple[list[_Kept], int]:
+    ) -> tuple[list[_Kept], int, int]:
+        """Return (kept frames in time order, frames analysed, candidates accepted before thinning)."""
         interval = 1.0 / self.fps
         kept: list[_Kept] = []
         kept_sig: np.ndarray | None = None
         prev_sig: np.ndarray | None = None
         next_regular = 0.0
-        analysed = 0
+        analysed = candidates = 0
         for frame in frames:
             # the container's duration can lie; the decoded timestamps cannot
             if frame.t > max_seconds + 1.0:
@@ -156,14 +173,32 @@ class KeyframeSampler:
                 continue
             if kept_sig is not None and frame_difference(sig, kept_sig) < self.dedupe_threshold:
                 continue
-            kept.append(_Kept(t=frame.t, image=fit_within(frame.image(), self.long_side), reason=reason))
+            image = fit_within(frame.image(), self.long_side)
+            kept.append(
+                _Kept(
+                    t=frame.t,
+                    data=encode_image(image, quality=90),
+                    width=image.width,
+                    height=image.height,
+                    reason=reason,
+                )
+            )
             kept_sig = sig
-        return kept, analysed
+            candidates += 1
+            if len(kept) > _THIN_FACTOR * self.max_frames:
+                kept = kept[::2]  # every other one: still spread evenly over the video so far
+        return kept, analysed, candidates
 
     def _finish(
-        self, info: VideoInfo, kept: list[_Kept], *, backend: str, analysed: int, warnings: list[str]
+        self,
+        info: VideoInfo,
+        kept: list[_Kept],
+        *,
+        backend: str,
+        analysed: int,
+        candidates: int,
+        warnings: list[str],
     ) -> KeyframeResult:
-        candidates = len(kept)
         if len(kept) > self.max_frames:
             picks = np.unique(np.linspace(0, len(kept) - 1, self.max_frames).round().astype(int))
             kept = [kept[i] for i in picks]
@@ -175,9 +210,9 @@ class KeyframeSampler:
                 Keyframe(
                     t_start=round(k.t, 3),
                     t_end=round(t_end, 3),
-                    data=encode_image(k.image, quality=90),
-                    width=k.image.width,
-                    height=k.image.height,
+                    data=k.data,
+                    width=k.width,
+                    height=k.height,
                     reason=k.reason,
                 )
             )
