@@ -93,9 +93,25 @@ def test_enrich_appends_ocr_and_adds_scanned_page_text(
 
 def test_enrich_video_keyframes_reads_each_step(ocr: OcrEngine, demo_media: dict[str, Path]) -> None:
     enriched = VisualEnricher(ocr=ocr).enrich(extract_video(demo_media["video"], limits=Limits()))
-    assert [b.context for b in enriched.images] == list(RACKING_STEPS)
+    title = "server racking procedure"
+    assert [b.context for b in enriched.images] == [f"{title}\n\n{step}" for step in RACKING_STEPS]
     starts = [b.locator.t_start or 0.0 for b in enriched.images]
     assert starts[0] == 0.0 and starts == sorted(starts) and len(set(starts)) == 4
+
+
+def test_enrich_survives_an_undecodable_figure(ocr: OcrEngine, demo_media: dict[str, Path]) -> None:
+    extraction = Extraction(
+        doc_type="docx",
+        images=(
+            ImageBlock(data=b"\x89PNG\r\n\x1a\n broken", locator=Locator(index=0), context="Figure 1"),
+            ImageBlock(data=demo_media["rack"].read_bytes(), locator=Locator(index=1)),
+        ),
+    )
+    enriched = VisualEnricher(ocr=ocr).enrich(extraction)
+    assert enriched.images[0].context == "Figure 1"
+    assert enriched.images[1].context == RACK_LABEL
+    assert len(enriched.warnings) == 1 and "OCR skipped for figure" in enriched.warnings[0]
+    assert enriched.meta["ocr_images"] == 1
 
 
 def test_merge_context() -> None:

@@ -37,14 +37,18 @@ def sample_keyframes(
     )
 
 
-def keyframe_blocks(result: KeyframeResult) -> tuple[ImageBlock, ...]:
-    """One FRAME ImageBlock per keyframe, located by its time span; `index` is its ordinal."""
+def keyframe_blocks(result: KeyframeResult, *, context: str = "") -> tuple[ImageBlock, ...]:
+    """One FRAME ImageBlock per keyframe, located by its time span; `index` is its ordinal.
+
+    `context` (the video's title) goes on every frame, as page renders carry their document title,
+    so a frame without legible text is still findable by what the video is called.
+    """
     return tuple(
         ImageBlock(
             data=frame.data,
             locator=Locator(t_start=frame.t_start, t_end=frame.t_end, index=i),
             modality=Modality.FRAME,
-            context="",
+            context=context,
             kind="keyframe",
         )
         for i, frame in enumerate(result.keyframes)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from PIL import Image
+
 from vlsearch.ingest.ocr import OcrEngine, OcrResult
 from vlsearch.types import Extraction, ImageBlock, Locator, TextBlock
 
@@ -37,14 +39,23 @@ class VisualEnricher:
         unless the extraction already holds a text layer for the page (at least 40 letters/digits in
         its blocks), which would make the OCR a duplicate.
 
-        meta gains "ocr_images" (images OCR'd) and "ocr_chars" (characters read).
+        An image whose bytes cannot be decoded keeps its context and adds a warning instead of
+        failing the document. meta gains "ocr_images" (images OCR'd) and "ocr_chars" (characters read).
         """
         page_chars = _text_chars_per_page(extraction.blocks)
         images: list[ImageBlock] = []
         page_blocks: list[TextBlock] = []
         chars = 0
+        warnings = list(extraction.warnings)
         for image in extraction.images:
-            result = self.ocr.read(image.data)
+            try:
+                result = self.ocr.read(image.data)
+            except (OSError, ValueError, Image.DecompressionBombError) as exc:
+                # one undecodable embedded figure must not fail the whole document; say so instead
+                where = image.locator.label() or f"image {len(images) + 1}"
+                warnings.append(f"OCR skipped for {image.kind} ({where}): {exc}")
+                images.append(image)
+                continue
             chars += len(result.text)
             images.append(replace(image, context=merge_context(image.context, result.text)))
             if image.kind == "page" and result.text:
@@ -52,11 +63,12 @@ class VisualEnricher:
                 if page is None or page_chars.get(page, 0) < _TEXT_LAYER_MIN_CHARS:
                     page_blocks.extend(page_text_blocks(result, image.locator))
         meta = dict(extraction.meta)
-        meta["ocr_images"] = len(extraction.images)
+        meta["ocr_images"] = len(extraction.images) - (len(warnings) - len(extraction.warnings))
         meta["ocr_chars"] = chars
         return replace(
             extraction,
             images=tuple(images),
+            warnings=tuple(warnings),
             blocks=_merge_by_page(extraction.blocks, page_blocks),
             meta=meta,
         )

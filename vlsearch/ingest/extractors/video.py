@@ -40,10 +40,11 @@ def extract_video(path: Path, *, limits: Limits | MediaLimits) -> Extraction:
             f"{result.candidates} distinct scenes found; kept {len(result.keyframes)} spread evenly "
             f"(max_keyframes={media_limits.max_keyframes})"
         )
+    title = path.stem.replace("_", " ").replace("-", " ").strip()
     return Extraction(
         doc_type="video",
-        title=path.stem.replace("_", " ").replace("-", " ").strip(),
-        images=keyframe_blocks(result),
+        title=title,
+        images=keyframe_blocks(result, context=title),
         warnings=tuple(warnings),
         meta=meta,
     )
