@@ -48,8 +48,8 @@ QUERIES = [
 SERVER_CODE = """
 import sys, uvicorn
 from vlsearch.api.app import create_app
-from vlsearch.config import Settings
-settings = Settings(data_dir=sys.argv[1], profile="cpu", api_keys={})
+from vlsearch.config import get_settings
+settings = get_settings(data_dir=sys.argv[1], profile="cpu", api_keys={})
 uvicorn.run(create_app(settings), host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
 """
 
@@ -157,11 +157,11 @@ def http_load(url: str, *, clients: int, requests: int, max_seconds: float) -> d
 
 
 def in_process(data_dir: Path, *, requests: int, max_seconds: float) -> dict:
-    from vlsearch.config import Settings
+    from vlsearch.config import get_settings
     from vlsearch.runtime import Runtime
     from vlsearch.types import Query
 
-    runtime = Runtime.from_settings(Settings(data_dir=data_dir, profile="cpu"))
+    runtime = Runtime.from_settings(get_settings(data_dir=data_dir, profile="cpu"))
     runtime.start()
     try:
         runtime.search.search(Query(text="warm up", rerank=False))
@@ -207,8 +207,9 @@ def main() -> None:
         data_dir = Path(tmp) / "data"
         proc, url, start_s = start_server(data_dir)
         try:
+            idle_rss = round(_own_rss_mb(proc.pid), 1)
             idle = {
-                "server_rss_mb": round(_own_rss_mb(proc.pid), 1),
+                "server_rss_mb": idle_rss,
                 "server_plus_children_rss_mb": round(_rss_mb(proc.pid), 1),
                 "models": {m["name"]: m["state"] for m in httpx.get(url + "/v1/models").json()["models"]},
                 "start_to_ready_s": round(start_s, 2),
@@ -238,7 +239,7 @@ def main() -> None:
         "http_search": http,
         "in_process_search": direct,
         "target_idle_rss_mb": 500,
-        "idle_rss_within_target": idle["server_rss_mb"] <= 500,
+        "idle_rss_within_target": idle_rss <= 500,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

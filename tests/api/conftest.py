@@ -11,7 +11,7 @@ import pytest
 from tests.api.corpus import Corpus, write_corpus
 from tests.api.server import LiveServer, upload
 from vlsearch.api.auth import hash_key
-from vlsearch.config import Settings
+from vlsearch.config import get_settings
 
 KEY_A = "test-key-alpha-5c1f"
 KEY_B = "test-key-beta-93ad"
@@ -43,7 +43,7 @@ def tiny_reranker(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def deployment(
     tmp_path_factory: pytest.TempPathFactory, corpus: Corpus, tiny_reranker: Path
 ) -> Iterator[Deployment]:
-    settings = Settings(
+    settings = get_settings(
         data_dir=tmp_path_factory.mktemp("api-data"),
         profile="cpu",
         rerank_on_cpu=True,

@@ -11,7 +11,7 @@ from vlsearch.api.errors import ApiError, UnauthorizedError
 from vlsearch.api.files import data_file, original_file
 from vlsearch.api.limits import ApiLimits
 from vlsearch.api.routers.search import snippet
-from vlsearch.config import Settings
+from vlsearch.config import get_settings
 from vlsearch.errors import InputRejectedError
 from vlsearch.types import Document
 
@@ -53,7 +53,7 @@ def test_serve_refuses_a_public_bind_without_keys(tmp_path: Path) -> None:
     from vlsearch.api.app import serve
 
     with pytest.raises(InputRejectedError, match="loopback"):
-        serve(Settings(host="0.0.0.0", data_dir=tmp_path, api_keys={}))
+        serve(get_settings(host="0.0.0.0", data_dir=tmp_path, api_keys={}))
 
 
 def test_data_file_never_leaves_the_data_dir(tmp_path: Path) -> None:
@@ -62,7 +62,7 @@ def test_data_file_never_leaves_the_data_dir(tmp_path: Path) -> None:
     (data / "media" / "ok.jpg").write_bytes(b"x")
     (tmp_path / "secret.txt").write_text("secret")
     (data / "media" / "link.jpg").symlink_to(tmp_path / "secret.txt")
-    settings = Settings(data_dir=data)
+    settings = get_settings(data_dir=data)
     assert data_file(settings, "media/ok.jpg").read_bytes() == b"x"
     for bad in (
         "../secret.txt",
@@ -83,7 +83,7 @@ def test_original_of_a_path_document_must_be_inside_an_allowed_root(tmp_path: Pa
     inside_file.write_bytes(b"%PDF")
     outside = tmp_path / "b.pdf"
     outside.write_bytes(b"%PDF")
-    settings = Settings(data_dir=tmp_path / "data", allowed_roots=[root])
+    settings = get_settings(data_dir=tmp_path / "data", allowed_roots=[root])
 
     def doc(source: str) -> Document:
         return Document(id="d", source=source, name="a.pdf", sha256="0" * 64, doc_type="pdf", groups=())
@@ -96,7 +96,7 @@ def test_original_of_a_path_document_must_be_inside_an_allowed_root(tmp_path: Pa
 
 
 def test_limits_pick_the_right_budget() -> None:
-    limits = ApiLimits.from_settings(Settings(max_file_mb=10))
+    limits = ApiLimits.from_settings(get_settings(max_file_mb=10))
     assert limits.for_request("POST", "/v1/documents", "multipart/form-data; boundary=x") == (
         "document_upload",
         40 << 20,

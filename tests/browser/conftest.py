@@ -11,7 +11,7 @@ import pytest
 
 from tests.api.corpus import Corpus, write_corpus
 from tests.api.server import LiveServer, upload
-from vlsearch.config import Settings
+from vlsearch.config import get_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -59,7 +59,7 @@ def ui_deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiDeploy
         corpus.alpha_pdf.parent / "server_racking.mp4", seconds_per_step=1.0, fps=2, size=(320, 180)
     )
     tiny = build_tiny_qwen3vl(tmp_path_factory.mktemp("ui-tiny-reranker"))
-    settings = Settings(
+    settings = get_settings(
         data_dir=tmp_path_factory.mktemp("ui-data"),
         profile="cpu",
         rerank_on_cpu=True,

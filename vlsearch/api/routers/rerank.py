@@ -136,12 +136,18 @@ def _ready_reranker(state: ApiState) -> Reranker:
     info = reranker.info()
     if info.state == ModelState.FAILED:
         raise ModelUnavailableError(f"The reranker failed to load: {info.error}")
-    if info.state != ModelState.READY and not state.runtime.profile.rerank_autoload:
+    if info.state != ModelState.READY and not _autoload(state):
         raise ModelUnavailableError(
             "The reranker is not loaded; POST /v1/models/reranker/load (or click Load model in the UI), "
             "then retry once GET /v1/models/reranker says ready"
         )
     return reranker
+
+
+def _autoload(state: ApiState) -> bool:
+    # Same rule as the Runtime's SearchService: on the GPU profile the reranker loads on first use.
+    profile = state.runtime.profile
+    return bool(getattr(profile, "rerank_autoload", str(profile.profile) == "gpu"))
 
 
 def _video_options(fps: float | None, max_frames: int | None) -> dict[str, Any]:
