@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 
 from vlsearch.catalog import Catalog
-from vlsearch.config import Settings
+from vlsearch.config import Profile, Settings
 from vlsearch.ingest.ocr import OcrEngine
 from vlsearch.ingest.pipeline import IngestPipeline
 from vlsearch.ingest.visual import VisualEnricher
@@ -42,8 +42,7 @@ class Runtime:
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
         profile = choose_profile(settings)
-        log.info("profile %s: %s", profile.profile, profile.reason)
-        embedder = build_embedder(settings, model_id=profile.embedder)
+        embedder = build_embedder(settings.model_copy(update={"embedder": profile.embedder}))
         reranker = _build_reranker(settings, profile)
         store = Store(
             uri=settings.resolved_milvus_uri,
@@ -78,7 +77,8 @@ class Runtime:
             searcher=searcher,
             query_media=query_media,
             rerank_stage=rerank_stage,
-            rerank_autoload=profile.rerank_autoload,
+            # a GPU reranker loads on first use; on CPU only an explicit load (it is slow there)
+            rerank_autoload=profile.profile is Profile.GPU,
         )
         return cls(
             settings=settings,

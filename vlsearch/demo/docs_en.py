@@ -332,8 +332,8 @@ def training_slides() -> tuple[str, list[Slide]]:
             "Racking a new server",
             ("Follow the server racking SOP step by step",),
             picture=Figure(
-                diagram_png(["Unbox", "Install\nrails", "Slide into\nrack", "Fasten\nscrews"]),
-                "Racking workflow: unbox, install rails, slide into rack, fasten screws",
+                diagram_png(["Plan", "Rack", "Cable", "Verify"]),
+                "Lifecycle of a new server: plan, rack, cable, verify",
             ),
             notes="Practical session in room 2 after lunch.",
         ),
