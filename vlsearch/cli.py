@@ -191,6 +191,7 @@ def demo(
 ) -> None:
     """Generate the demo corpus (manuals, SOPs, sheets, a photo, a video) and ingest it."""
     from vlsearch.demo.corpus import build_demo_corpus
+    from vlsearch.demo.media import write_demo_media
 
     settings = get_settings()
     marker = settings.data_dir / ".demo-ingested"
@@ -199,6 +200,10 @@ def demo(
         return
     target = dest or settings.data_dir / "demo-corpus"
     files = build_demo_corpus(target)
+    media = write_demo_media(target / "media", names=("video", "figure"))
+    files += sorted(media.values())
+    # a sample query photo (rack with a red light and a "Node-07" label), not part of the index
+    samples = write_demo_media(settings.data_dir / "demo-queries", names=("rack",))
     settings = get_settings(allowed_roots=[*settings.resolved_allowed_roots, target.resolve()])
     with _runtime(settings) as runtime:
         report = runtime.pipeline.ingest_paths(files, groups=("public",))
@@ -210,6 +215,7 @@ def demo(
     console.print(
         f"demo corpus: {report.count('ingested')} files, {report.items} rows in {report.seconds:.1f} s"
     )
+    console.print(f"try: vlsearch search 'Node-07 error log analysis' --image {samples['rack']}")
 
 
 @app.command(name="eval")

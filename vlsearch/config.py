@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     chunk_overlap: int = 40
     max_file_mb: int = 200
     max_image_pixels: int = 40_000_000
+    max_pages: int = 2000
+    max_uncompressed_mb: int = 1024
+    max_figures_per_doc: int = 200
     max_video_seconds: float = 600.0
     max_query_video_seconds: float = 120.0
     keyframe_fps: float = 1.0

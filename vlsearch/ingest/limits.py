@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from vlsearch.config import Settings
 
 _MB = 1024 * 1024
 
@@ -31,19 +34,14 @@ class Limits:
     max_keyframes: int = 64
 
     @classmethod
-    def from_settings(cls, settings: Any) -> Limits:
-        """Limits from Settings; knobs that Settings does not (yet) define keep their defaults."""
-        base = cls()
+    def from_settings(cls, settings: Settings) -> Limits:
         return cls(
-            max_file_bytes=int(settings.max_file_mb) * _MB,
-            max_pages=int(getattr(settings, "max_pages", base.max_pages)),
-            max_image_pixels=int(settings.max_image_pixels),
-            max_uncompressed_bytes=int(
-                getattr(settings, "max_uncompressed_mb", base.max_uncompressed_bytes // _MB)
-            )
-            * _MB,
-            max_figures_per_doc=int(getattr(settings, "max_figures_per_doc", base.max_figures_per_doc)),
-            max_video_seconds=float(getattr(settings, "max_video_seconds", base.max_video_seconds)),
-            keyframe_fps=float(getattr(settings, "keyframe_fps", base.keyframe_fps)),
-            max_keyframes=int(getattr(settings, "max_keyframes", base.max_keyframes)),
+            max_file_bytes=settings.max_file_mb * _MB,
+            max_pages=settings.max_pages,
+            max_image_pixels=settings.max_image_pixels,
+            max_uncompressed_bytes=settings.max_uncompressed_mb * _MB,
+            max_figures_per_doc=settings.max_figures_per_doc,
+            max_video_seconds=settings.max_video_seconds,
+            keyframe_fps=settings.keyframe_fps,
+            max_keyframes=settings.max_keyframes,
         )
