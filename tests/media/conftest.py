@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
-from vlsearch.demo.media import write_demo_media, write_video
+from vlsearch.demo.media import font, write_demo_media, write_video
 from vlsearch.ingest.ocr import OcrEngine
 
 
@@ -127,4 +127,25 @@ def changing_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     frames = [np.broadcast_to(c.astype(np.uint8), (90, 160, 3)).copy() for c in colours]
     return write_video(
         tmp_path_factory.mktemp("changing") / "changing.mp4", lambda i: frames[i], frames=40, fps=2
+    )
+
+
+@pytest.fixture(scope="session")
+def slide_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """6 s of a slide at 2 fps; at 3 s one bullet line appears and nothing else changes."""
+
+    def slide(lines: list[str]) -> Image.Image:
+        img = Image.new("RGB", (640, 360), (255, 255, 255))
+        draw = ImageDraw.Draw(img)
+        for i, line in enumerate(lines):
+            draw.text((40, 50 + i * 26), line, fill=(0, 0, 0), font=font(15))
+        return img
+
+    before = slide(["Rack installation checklist", "- check the rail kit"])
+    after = slide(["Rack installation checklist", "- check the rail kit", "- torque screws to 2 Nm"])
+    return write_video(
+        tmp_path_factory.mktemp("slides") / "slides.mp4",
+        lambda i: before if i < 6 else after,
+        frames=12,
+        fps=2,
     )

@@ -56,6 +56,13 @@ def test_every_distinct_sample_kept_then_capped_evenly(changing_video: Path) -> 
     assert [k.t_start for k in thinned.keyframes] == pytest.approx([0.0, 19.0], abs=0.01)
 
 
+def test_a_new_line_of_slide_text_is_not_a_duplicate(slide_video: Path) -> None:
+    # the bullet changes ~0.2% of the frame on average: a mean-difference dedupe would drop it
+    result = KeyframeSampler().sample(slide_video, max_seconds=600)
+    assert [k.t_start for k in result.keyframes] == pytest.approx([0.0, 3.0], abs=0.01)
+    assert result.keyframes[1].reason == "interval"
+
+
 def test_dedupe_threshold_controls_static_frames(demo_media: dict[str, Path]) -> None:
     # no dedupe and no scene detection: every regular sample is kept
     result = KeyframeSampler(fps=1.0, analysis_fps=1.0, scene_threshold=2.0, dedupe_threshold=0.0).sample(

@@ -34,7 +34,10 @@ def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
 
 
 def rack_photo(size: tuple[int, int] = (1024, 768), *, seed: int = 7) -> Image.Image:
-    """A photo-like server rack with a red warning light next to a large 'Node-07' label."""
+    """A photo-like server rack with a red warning light next to a large "Node-07" label.
+
+    OCR reads the label at sizes down to 480x360; smaller renders are for thumbnails only.
+    """
     width, height = size
     rng = np.random.default_rng(seed)
     # wall-to-floor gradient, like a dim machine room
@@ -52,8 +55,10 @@ def rack_photo(size: tuple[int, int] = (1024, 768), *, seed: int = 7) -> Image.I
         uy = y0 + 12 + unit * unit_h
         face = (58 + unit % 2 * 8, 60 + unit % 2 * 8, 66 + unit % 2 * 8)
         draw.rectangle((x0 + 14, uy + 3, x1 - 14, uy + unit_h - 3), fill=face, outline=(30, 30, 34), width=2)
-        for vx in range(x0 + 40, x0 + (x1 - x0) // 2, 12):  # vent slots
-            draw.rectangle((vx, uy + 14, vx + 5, uy + unit_h - 14), fill=(28, 29, 33))
+        # vent holes in a honeycomb: vertical slots would read as "IIII" to OCR
+        for row, vy in enumerate(range(uy + 14, uy + unit_h - 16, 10)):
+            for vx in range(x0 + 36 + (row % 2) * 5, x0 + (x1 - x0) // 2 - 40, 10):
+                draw.ellipse((vx, vy, vx + 5, vy + 5), fill=(30, 31, 35))
         led_x, led_y = x1 - 60, uy + unit_h // 2
         if unit == 3:
             glow_centres.append((led_x, led_y))

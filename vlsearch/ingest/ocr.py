@@ -118,8 +118,8 @@ class OcrEngine:
         lines: list[OcrLine] = []
         for text, score, box in zip(txts, out.scores, out.boxes, strict=True):
             cleaned = str(text).strip()
-            if not cleaned:
-                continue
+            if not any(ch.isalnum() for ch in cleaned):
+                continue  # LEDs, screws and rails read as "●" or "_": symbols alone are never text
             points = tuple((float(x) * scale_back, float(y) * scale_back) for x, y in np.asarray(box)[:4])
             lines.append(OcrLine(text=cleaned, score=float(score), box=points))  # type: ignore[arg-type]
         return OcrResult(text="\n".join(line.text for line in lines), lines=tuple(lines), elapsed_ms=elapsed)

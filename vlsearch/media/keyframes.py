@@ -13,10 +13,12 @@ from vlsearch.errors import ExtractionError, TooLargeError
 from vlsearch.media.images import NORMALISED_LONG_SIDE, encode_image, fit_within
 from vlsearch.media.video import DecodedFrame, VideoInfo, check_duration, iter_frames, probe_video
 
-# Width of the colour signature frames are compared by; small enough to ignore sensor noise and
-# compression artefacts, large enough that a changed line of on-screen text still registers. Colour,
-# not greyscale: two scenes of equal brightness but different colour are still a cut.
-_SIGNATURE_WIDTH = 64
+# Frames are compared through a small colour copy ("signature"), 128 px wide: averaging over
+# ~10x10 source pixels removes sensor noise and compression artefacts, while a new line of slide
+# text still changes ~1.5% of it. Colour, not greyscale: two equally bright scenes differ in hue.
+_SIGNATURE_WIDTH = 128
+# A signature pixel counts as changed when its mean RGB difference exceeds this (0..1 scale).
+_PIXEL_DELTA = 0.08
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,9 @@ class KeyframeSampler:
     1/`fps` seconds and whenever it differs from the previous analysed frame by more than
     `scene_threshold` (a cut). A candidate is dropped when it differs from the last kept keyframe by
     less than `dedupe_threshold`, so a static scene yields one keyframe however long it lasts.
+    Both thresholds are fractions of the frame that changed visibly (see `changed_fraction`): a
+    mean-difference measure would call a slide that gains a bullet line "the same" (0.2% mean change)
+    while a cut between scenes sharing a layout changes 45-90% of the frame.
     Differences are mean absolute differences of small colour signatures, in [0, 1]. When more than
     `max_frames` survive, `max_frames` are kept spread evenly over the video.
     """
@@ -69,8 +74,8 @@ class KeyframeSampler:
         *,
         fps: float = 1.0,
         max_frames: int = 64,
-        scene_threshold: float = 0.1,
-        dedupe_threshold: float = 0.02,
+        scene_threshold: float = 0.3,
+        dedupe_threshold: float = 0.005,
         analysis_fps: float = 4.0,
         backend: str = "auto",
         long_side: int = NORMALISED_LONG_SIDE,
@@ -162,7 +167,7 @@ class KeyframeSampler:
             reason = ""
             if kept_sig is None:
                 reason = "start"
-            elif prev_sig is not None and frame_difference(sig, prev_sig) > self.scene_threshold:
+            elif prev_sig is not None and changed_fraction(sig, prev_sig) > self.scene_threshold:
                 reason = "scene"
             elif frame.t + 1e-6 >= next_regular:
                 reason = "interval"
@@ -171,7 +176,7 @@ class KeyframeSampler:
             prev_sig = sig
             if not reason:
                 continue
-            if kept_sig is not None and frame_difference(sig, kept_sig) < self.dedupe_threshold:
+            if kept_sig is not None and changed_fraction(sig, kept_sig) < self.dedupe_threshold:
                 continue
             image = fit_within(frame.image(), self.long_side)
             kept.append(
@@ -235,6 +240,6 @@ def signature(frame: DecodedFrame | Image.Image) -> np.ndarray:
     return frame.small(_SIGNATURE_WIDTH, small_h).astype(np.float32) / 255.0
 
 
-def frame_difference(a: np.ndarray, b: np.ndarray) -> float:
-    """Mean absolute difference of two signatures (0 = identical, 1 = black vs white)."""
-    return float(np.mean(np.abs(a - b)))
+def changed_fraction(a: np.ndarray, b: np.ndarray) -> float:
+    """Fraction of signature pixels whose mean RGB difference exceeds _PIXEL_DELTA (0 = same, 1 = all)."""
+    return float(np.mean(np.abs(a - b).mean(axis=2) > _PIXEL_DELTA))
