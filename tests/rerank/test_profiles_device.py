@@ -55,3 +55,12 @@ def test_resolve_device_on_this_machine() -> None:
     assert parse_dtype("float32") is torch.float32 and parse_dtype(None) is None
     with pytest.raises(ValueError, match="unknown dtype"):
         parse_dtype("int3")
+
+
+def test_reranker_from_settings_takes_budget_and_instruction() -> None:
+    from vlsearch.rerank import Qwen3VLReranker
+
+    settings = get_settings(reranker="/models/rr", rerank_token_budget=1234, rerank_instruction="Custom.")
+    model = Qwen3VLReranker.from_settings(settings)
+    assert (model.model_id, model.token_budget, model.default_instruction) == ("/models/rr", 1234, "Custom.")
+    assert not model.loaded

@@ -17,7 +17,14 @@ import torch
 
 from vlsearch.models.base import ModelInfo, ModelState
 from vlsearch.models.device import DeviceChoice, release_cuda_memory, resolve_device
-from vlsearch.rerank.backbone import EncodedInput, encode, forward_batch, load_backbone, plan_batches
+from vlsearch.rerank.backbone import (
+    EncodedInput,
+    encode,
+    forward_batch,
+    load_backbone,
+    plan_batches,
+    special_token_ids,
+)
 from vlsearch.rerank.inputs import SideContent, VisionLimits, prepare_image, prepare_video
 from vlsearch.rerank.prompt import (
     EMBED_DEFAULT_INSTRUCTION,
@@ -141,7 +148,7 @@ class Qwen3VLEmbedder:
                 self._state, self._error = ModelState.FAILED, str(exc)
                 raise
             tok = processor.tokenizer
-            self._special_ids = frozenset(int(i) for i in tok.all_special_ids)
+            self._special_ids = special_token_ids(tok, model.config)
             pad = tok.pad_token_id
             self._pad_id = int(pad if pad is not None else tok.convert_tokens_to_ids("<|endoftext|>"))
             self._full_dim = int(model.config.text_config.hidden_size)

@@ -96,6 +96,16 @@ def load_backbone(
     return processor, model
 
 
+def special_token_ids(tokenizer: Any, config: Any) -> frozenset[int]:
+    """Tokens truncation must keep: the tokenizer's specials plus the visual markers, always."""
+    ids = {int(i) for i in tokenizer.all_special_ids}
+    for name in ("image_token_id", "video_token_id", "vision_start_token_id", "vision_end_token_id"):
+        value = getattr(config, name, None)
+        if value is not None:
+            ids.add(int(value))
+    return frozenset(ids)
+
+
 def lm_head_rows(model_id: str, model: Any, token_ids: Sequence[int]) -> torch.Tensor:
     """The lm_head rows for `token_ids` (float32, on the output device), without loading lm_head."""
     from safetensors import safe_open

@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from PIL import Image
 
-from vlsearch.config import DEFAULT_RERANK_INSTRUCTION
+from vlsearch.config import DEFAULT_RERANK_INSTRUCTION, Settings
 from vlsearch.errors import ModelUnavailableError
 from vlsearch.models.base import ModelInfo, ModelState, RerankInput
 from vlsearch.models.device import DeviceChoice, release_cuda_memory, resolve_device
@@ -26,6 +26,7 @@ from vlsearch.rerank.backbone import (
     lm_head_rows,
     load_backbone,
     plan_batches,
+    special_token_ids,
 )
 from vlsearch.rerank.inputs import (
     PreparedVideo,
@@ -144,7 +145,7 @@ class Qwen3VLReranker:
                 self._state, self._error = ModelState.FAILED, f"{type(exc).__name__}: {exc}"
                 raise
             self._head = rows[0] - rows[1]
-            self._special_ids = frozenset(int(i) for i in tok.all_special_ids)
+            self._special_ids = special_token_ids(tok, model.config)
             self._pad_id = int(
                 tok.pad_token_id
                 if tok.pad_token_id is not None
@@ -153,6 +154,47 @@ class Qwen3VLReranker:
             self._choice, self._processor, self._model = choice, processor, model
             self._state, self._error = ModelState.READY, ""
             log.info("reranker %s ready in %.1fs", self._model_id, time.perf_counter() - started)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, model: str | None = None) -> Qwen3VLReranker:
+        """The reranker the settings ask for (model id: argument, then VLSEARCH_RERANKER, then 2B)."""
+        return cls(
+            model_name_or_path=model or settings.reranker or DEFAULT_RERANKER,
+            device=settings.device or None,
+            token_budget=settings.rerank_token_budget,
+            default_instruction=settings.rerank_instruction,
+        )
+
+    @classmethod
+    def from_loaded(
+        cls,
+        *,
+        processor: Any,
+        model: Any,
+        yes_no_rows: torch.Tensor,
+        model_id: str = "in-memory",
+        **kwargs: Any,
+    ) -> Qwen3VLReranker:
+        """Wrap an already-built backbone (random-weight benchmarks); nothing is read from disk.
+
+        `yes_no_rows` is the (2, hidden) pair of lm_head rows for "yes" and "no".
+        """
+        self = cls(model_name_or_path=model_id, **kwargs)
+        param = next(model.parameters())
+        self._choice = DeviceChoice(
+            device=str(param.device),
+            dtype=param.dtype,
+            attn_implementation=str(model.config._attn_implementation),
+            reason="prebuilt model",
+        )
+        tok = processor.tokenizer
+        rows = yes_no_rows.to(device=model.language_model.norm.weight.device, dtype=torch.float32)
+        self._head = rows[0] - rows[1]
+        self._special_ids = special_token_ids(tok, model.config)
+        self._pad_id = int(tok.pad_token_id)
+        self._processor, self._model = processor, model.eval()
+        self._state = ModelState.READY
+        return self
 
     def unload(self) -> None:
         with self._lock:
