@@ -44,6 +44,27 @@ def test_reads_node_label_from_rack_photo(ocr: OcrEngine, demo_media: dict[str, 
     assert 450 < (x0 + x1) / 2 < 700 and 300 < (y0 + y1) / 2 < 400
 
 
+_CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+
+
+@pytest.mark.skipif(
+    not _CJK_FONT.exists(), reason="needs a CJK font to draw the test image (fonts-wqy-microhei)"
+)
+def test_reads_mixed_chinese_and_english(ocr: OcrEngine) -> None:
+    from PIL import ImageDraw, ImageFont
+
+    img = Image.new("RGB", (900, 200), (255, 255, 255))
+    draw = ImageDraw.Draw(img)
+    cjk = ImageFont.truetype(str(_CJK_FONT), 40)
+    draw.text((30, 30), "服务器 Node-07 电源模块故障", fill=(0, 0, 0), font=cjk)
+    draw.text((30, 110), "请更换电源 replace the PSU", fill=(0, 0, 0), font=cjk)
+    result = ocr.read(img)
+    assert [line.text for line in result.lines] == [
+        "服务器 Node-07 电源模块故障",
+        "请更换电源 replace the PSU",
+    ]
+
+
 def test_boxes_are_in_input_pixels_when_downscaled(ocr: OcrEngine, demo_media: dict[str, Path]) -> None:
     small = OcrEngine(max_side=640)
     big = Image.open(demo_media["rack"]).convert("RGB").resize((2048, 1536))
