@@ -45,7 +45,7 @@ class VisualEnricher:
         page_chars = _text_chars_per_page(extraction.blocks)
         images: list[ImageBlock] = []
         page_blocks: list[TextBlock] = []
-        chars = 0
+        chars = read = 0
         warnings = list(extraction.warnings)
         for image in extraction.images:
             try:
@@ -56,6 +56,7 @@ class VisualEnricher:
                 warnings.append(f"OCR skipped for {image.kind} ({where}): {exc}")
                 images.append(image)
                 continue
+            read += 1
             chars += len(result.text)
             images.append(replace(image, context=merge_context(image.context, result.text)))
             if image.kind == "page" and result.text:
@@ -63,7 +64,7 @@ class VisualEnricher:
                 if page is None or page_chars.get(page, 0) < _TEXT_LAYER_MIN_CHARS:
                     page_blocks.extend(page_text_blocks(result, image.locator))
         meta = dict(extraction.meta)
-        meta["ocr_images"] = len(extraction.images) - (len(warnings) - len(extraction.warnings))
+        meta["ocr_images"] = read
         meta["ocr_chars"] = chars
         return replace(
             extraction,
