@@ -224,12 +224,26 @@ def evaluate(
     queries: Annotated[Path, typer.Option(help="BEIR queries.jsonl")],
     qrels: Annotated[Path, typer.Option(help="BEIR qrels .tsv (with header)")],
     top_k: Annotated[int, typer.Option("--top-k")] = 10,
+    mode: Annotated[
+        list[str] | None, typer.Option(help="dense | bm25 | hybrid | rrf (repeatable; default all).")
+    ] = None,
+    embedder: Annotated[
+        list[str] | None, typer.Option(help="Embedders to compare (repeatable; default the configured one).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Evaluate retrieval quality on a BEIR-layout set in a fresh temporary store."""
-    from vlsearch.eval.runner import run_eval
+    from vlsearch.eval.runner import DEFAULT_MODES, run_eval
 
-    report = run_eval(get_settings(), corpus, queries, qrels, top_k=top_k)
+    report = run_eval(
+        get_settings(),
+        corpus,
+        queries,
+        qrels,
+        top_k=top_k,
+        modes=tuple(mode or DEFAULT_MODES),
+        embedders=tuple(embedder) if embedder else None,
+    )
     if as_json:
         console.print_json(report.to_json())
     else:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_RERANK_INSTRUCTION = "Given a search query, retrieve relevant candidates that answer the query."
 
@@ -51,7 +53,9 @@ class Settings(BaseSettings):
     max_query_video_seconds: float = 120.0
     keyframe_fps: float = 1.0
     max_keyframes: int = 64
-    allowed_roots: list[Path] = Field(default_factory=list, description="dirs ingest may read; default: cwd")
+    allowed_roots: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list, description="dirs ingest may read, ':'-separated; default: the working dir"
+    )
 
     # retrieval
     candidates_per_collection: int = 50
@@ -68,6 +72,8 @@ class Settings(BaseSettings):
     @classmethod
     def _split_roots(cls, value: object) -> object:
         if isinstance(value, str):
+            if value.lstrip().startswith("["):
+                return json.loads(value)
             return [p for p in value.split(":") if p]
         return value
 

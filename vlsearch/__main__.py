@@ -1,0 +1,3 @@
+from vlsearch.cli import main
+
+main()
