@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import sys
@@ -35,6 +36,25 @@ from vlsearch.rerank.inputs import SideContent, parse_side
 from vlsearch.testing.tiny_qwen3vl import SPECIAL_TOKENS, build_processor, build_tokenizer
 
 SHAPES: dict[str, dict[str, Any]] = {
+    # A toy shape for smoke-testing this script in seconds; not a real model.
+    "tiny": {
+        "text": {
+            "hidden_size": 128,
+            "intermediate_size": 256,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 2,
+            "num_key_value_heads": 1,
+        },
+        "vision": {
+            "depth": 2,
+            "hidden_size": 64,
+            "intermediate_size": 128,
+            "num_heads": 2,
+            "out_hidden_size": 128,
+            "deepstack_visual_indexes": [0],
+        },
+        "tie": True,
+    },
     "8b": {
         "text": {
             "hidden_size": 4096,
@@ -243,6 +263,7 @@ def main() -> None:
     args = parser.parse_args()
 
     torch.manual_seed(0)
+    load_start = os.getloadavg()[0]
     choice = resolve_device(None if args.device == "auto" else args.device, args.dtype)
     cuda = choice.is_cuda
     shape = args.shape or ("8b" if cuda else "2b")
@@ -310,6 +331,9 @@ def main() -> None:
         "device": choice.device,
         "device_name": device_name,
         "cpu_threads": torch.get_num_threads(),
+        # Other work on the host skews CPU timings; a 1-min load above the core count means contention.
+        "load_average_1min": {"start": round(load_start, 2), "end": round(os.getloadavg()[0], 2)},
+        "host_cores": os.cpu_count(),
         "shape": shape,
         "params_billion": round(n_params / 1e9, 3),
         "dtype": choice.dtype_name,

@@ -15,7 +15,6 @@ from vlsearch.testing.tiny_qwen3vl import build_tiny_qwen3vl
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    torch.set_num_threads(2)
     return build_tiny_qwen3vl(tmp_path_factory.mktemp("tiny-qwen3vl"), seed=0)
 
 
