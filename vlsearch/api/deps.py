@@ -18,6 +18,7 @@ def get_state(request: Request) -> ApiState:
     state: ApiState | None = getattr(request.app.state, "api", None)
     if state is None:
         raise ApiError("starting", "The server is still starting; retry in a moment.", status=503)
+    state.ensure_store()
     return state
 
 

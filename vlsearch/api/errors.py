@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from vlsearch.errors import VlsearchError
+from vlsearch.errors import StoreUnavailableError, VlsearchError
 
 log = logging.getLogger("vlsearch.api")
 
@@ -95,7 +95,13 @@ def install_error_handlers(app: FastAPI) -> None:
         status = int(getattr(exc, "http_status", 400))
         if status >= 500:
             log.warning("%s %s failed: %s: %s", request.method, request.url.path, exc.code, exc)
-        return error_response(status, exc.code, str(exc) or exc.code, getattr(exc, "detail", None))
+        message = str(exc) or exc.code
+        if isinstance(exc, StoreUnavailableError):
+            message = (
+                f"Milvus is unavailable ({message}). Check that it is running and that "
+                "VLSEARCH_MILVUS_URI points to it; the server reconnects on a later request."
+            )
+        return error_response(status, exc.code, message, getattr(exc, "detail", None))
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
