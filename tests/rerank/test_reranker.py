@@ -204,3 +204,12 @@ def test_bf16_batch_equals_single_on_cuda(tiny_model_dir: Path, media: dict[str,
     assert model.info().dtype == "bfloat16"
     model.unload()
     assert torch.cuda.memory_allocated() < 50 * 1024**2
+
+
+def test_device_map_loading_gives_same_scores(reranker: Qwen3VLReranker, tiny_model_dir: Path) -> None:
+    mapped = Qwen3VLReranker(model_name_or_path=str(tiny_model_dir), device_map={"": "cpu"})
+    docs = [{"text": "x " * k} for k in (3, 9, 27)]
+    np.testing.assert_allclose(
+        mapped.score({"text": "q"}, docs), reranker.score({"text": "q"}, docs), atol=1e-6
+    )
+    assert mapped.info().device == "{'': 'cpu'}"
