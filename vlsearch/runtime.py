@@ -110,8 +110,4 @@ def _build_reranker(settings: Settings, profile: ProfileChoice) -> Reranker | No
         return None
     from vlsearch.rerank import Qwen3VLReranker
 
-    return Qwen3VLReranker(
-        model_name_or_path=profile.reranker,
-        device=settings.device or None,
-        token_budget=settings.rerank_token_budget,
-    )
+    return Qwen3VLReranker.from_settings(settings, model=profile.reranker)

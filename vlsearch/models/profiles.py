@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-
-import torch
+from pathlib import Path
 
 from vlsearch.config import Profile, Settings
-from vlsearch.models.device import free_gpu_bytes
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +36,7 @@ def choose_profile(
 
     `cuda_available` / `free_gpu_memory` default to probing this machine (tests pass them in).
     """
-    cuda = torch.cuda.is_available() if cuda_available is None else cuda_available
+    cuda = cuda_present() if cuda_available is None else cuda_available
     reasons: list[str] = []
     if settings.profile is Profile.AUTO:
         profile = Profile.GPU if cuda else Profile.CPU
@@ -50,7 +48,11 @@ def choose_profile(
     explicit = settings.model_fields_set
     if profile is Profile.GPU:
         embedder = settings.embedder if "embedder" in explicit else GPU_EMBEDDER
-        free = free_gpu_bytes() if free_gpu_memory is None else free_gpu_memory
+        if free_gpu_memory is None:
+            from vlsearch.models.device import free_gpu_bytes
+
+            free_gpu_memory = free_gpu_bytes()
+        free = free_gpu_memory
         if settings.reranker:
             reranker: str | None = settings.reranker
             reasons.append("reranker set explicitly")
@@ -71,3 +73,13 @@ def choose_profile(
     choice = ProfileChoice(profile=profile, embedder=embedder, reranker=reranker, reason="; ".join(reasons))
     log.info("profile=%s embedder=%s reranker=%s (%s)", profile.value, embedder, reranker, choice.reason)
     return choice
+
+
+def cuda_present() -> bool:
+    """CUDA usable? Without an NVIDIA driver on the host, answer without importing torch, which
+    keeps a CPU server's start-up fast and its idle footprint small."""
+    if not (Path("/proc/driver/nvidia").exists() or any(Path("/dev").glob("nvidia[0-9]*"))):
+        return False
+    import torch
+
+    return bool(torch.cuda.is_available())
