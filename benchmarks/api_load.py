@@ -206,6 +206,30 @@ def in_process_load(runtime: object, *, clients: int, requests: int, max_seconds
     return _summary(latencies, time.perf_counter() - started, errors=[], clients=clients)
 
 
+def in_process_child(data_dir: Path, *, clients: int, requests: int, max_seconds: float) -> tuple[dict, dict]:
+    argv = [sys.executable, __file__, "--in-process", str(data_dir), "--clients", str(clients)]
+    argv += ["--requests", str(requests), "--max-seconds", str(max_seconds)]
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
+    out = subprocess.run(argv, env=env, cwd=ROOT, check=True, stdout=subprocess.PIPE, text=True).stdout
+    payload = json.loads(out.strip().splitlines()[-1])
+    return payload["concurrent"], payload["sequential"]
+
+
+def in_process_main(data_dir: Path, *, clients: int, requests: int, max_seconds: float) -> None:
+    from vlsearch.config import get_settings
+    from vlsearch.runtime import Runtime
+
+    runtime = Runtime.from_settings(get_settings(data_dir=data_dir, profile="cpu"))
+    runtime.start()
+    try:
+        in_process_load(runtime, clients=1, requests=2, max_seconds=30)  # warm up
+        concurrent = in_process_load(runtime, clients=clients, requests=requests, max_seconds=max_seconds)
+        sequential = in_process_load(runtime, clients=1, requests=20, max_seconds=max_seconds)
+    finally:
+        runtime.close()
+    print(json.dumps({"concurrent": concurrent, "sequential": sequential}))
+
+
 def idle_memory(data_dir: Path) -> dict:
     proc, url, start_s = start_server(data_dir)
     try:
@@ -245,10 +269,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--max-seconds", type=float, default=60.0, help="cap per round")
     parser.add_argument("--out", type=Path, default=RESULTS / "api_load.json")
+    parser.add_argument("--in-process", type=Path, help=argparse.SUPPRESS)  # internal: child mode
     args = parser.parse_args()
-    from vlsearch.config import get_settings
-    from vlsearch.runtime import Runtime
-
+    if args.in_process:
+        in_process_main(
+            args.in_process, clients=args.clients, requests=args.requests, max_seconds=args.max_seconds
+        )
+        return
     load_before = os.getloadavg()
     per_round = max(1, args.requests // args.rounds)
     with tempfile.TemporaryDirectory(prefix="vlsearch-bench-") as tmp:
@@ -276,21 +303,11 @@ def main() -> None:
             finally:
                 proc.terminate()
                 proc.wait(timeout=60)
-            runtime = Runtime.from_settings(get_settings(data_dir=data_dir, profile="cpu"))
-            runtime.start()
-            try:
-                in_process_load(runtime, clients=1, requests=2, max_seconds=30)  # warm up
-                direct_rounds.append(
-                    in_process_load(
-                        runtime, clients=args.clients, requests=per_round, max_seconds=args.max_seconds
-                    )
-                )
-                if len(direct_rounds) == args.rounds:
-                    sequential = in_process_load(
-                        runtime, clients=1, requests=30, max_seconds=args.max_seconds
-                    )
-            finally:
-                runtime.close()
+            # A child process per round: Milvus Lite releases its data-dir lock only at process exit.
+            direct, sequential = in_process_child(
+                data_dir, clients=args.clients, requests=per_round, max_seconds=args.max_seconds
+            )
+            direct_rounds.append(direct)
             print(
                 "round p50 http / in-process:",
                 http_rounds[-1]["p50_ms"],

@@ -121,12 +121,14 @@ def test_unknown_routes_and_items_use_the_envelope(alpha) -> None:
         "/v1/media/..%2F..%2F..%2Fetc%2Fpasswd?kind=thumbnail",
         "/v1/media/%2Fetc%2Fpasswd?kind=original",
         "/v1/documents/..%2F..%2Fcatalog.db/original",
+        "/v1/media/x%22%20or%20id%20!%3D%20%22?kind=thumbnail",  # filter injection attempt
     ],
 )
-def test_media_paths_cannot_escape(alpha, path: str) -> None:
+def test_media_paths_and_ids_cannot_escape(alpha, path: str) -> None:
     resp = alpha.get(path)
-    assert resp.status_code == 404, resp.text
-    assert b"root:" not in resp.content
+    assert resp.status_code in (400, 404), resp.text
+    assert set(resp.json()) == {"error"}
+    assert b"root:" not in resp.content and b"SQLite" not in resp.content
 
 
 def test_upload_job_reports_progress_and_failures_with_reasons(deployment: Deployment, both) -> None:

@@ -11,7 +11,10 @@ import pytest
 
 from tests.api.corpus import Corpus, write_corpus
 from tests.api.server import LiveServer, upload
+from vlsearch.api.auth import hash_key
 from vlsearch.config import get_settings
+
+UI_KEY = "browser-test-key-41c9"
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -65,11 +68,11 @@ def ui_deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiDeploy
         rerank_on_cpu=True,
         reranker=str(tiny),
         max_query_video_seconds=5.0,
-        api_keys={},
+        api_keys={hash_key(UI_KEY): ["ops"]},
     )
     server = LiveServer.start(settings)
     try:
-        with server.client() as client:
+        with server.client(UI_KEY) as client:
             job = upload(client, [corpus.alpha_pdf, corpus.alpha_photo, corpus.beta_md, video])
         assert job["status"] == "done", job
         yield UiDeployment(server=server, corpus=corpus, video=video)
@@ -92,7 +95,19 @@ def browser(ui_deployment: UiDeployment) -> Iterator:
 
 @pytest.fixture()
 def page(browser, ui_deployment: UiDeployment) -> Iterator:
+    """A page whose localStorage already holds the API key (as after the user saved it once)."""
+    yield from _page(browser, ui_deployment, key=UI_KEY)
+
+
+@pytest.fixture()
+def keyless_page(browser, ui_deployment: UiDeployment) -> Iterator:
+    yield from _page(browser, ui_deployment, key=None)
+
+
+def _page(browser, ui_deployment: UiDeployment, *, key: str | None) -> Iterator:
     context = browser.new_context(base_url=ui_deployment.server.url, viewport={"width": 1280, "height": 900})
+    if key:
+        context.add_init_script(f"localStorage.setItem('vlsearch.apiKey', {key!r});")
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))

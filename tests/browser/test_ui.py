@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import UiDeployment, shot
+from tests.browser.conftest import UI_KEY, UiDeployment, shot
 
 pytestmark = pytest.mark.browser
 
@@ -83,8 +83,10 @@ def test_video_query_and_timestamp_playback(page, ui_deployment: UiDeployment) -
     frame.locator(".thumb").click()
     video = frame.locator("video")
     video.wait_for()
-    src = video.get_attribute("src") or ""
-    assert "/v1/media/" in src and "kind=original" in src and "#t=" in src
+    page.wait_for_function("el => !!el.getAttribute('src')", arg=video.element_handle())
+    api_url = video.get_attribute("data-media-url") or ""
+    assert api_url.startswith("/v1/media/") and "kind=original" in api_url and "#t=" in api_url
+    assert "#t=" in (video.get_attribute("src") or "")
     page.wait_for_function(
         "el => el.readyState >= 1 && el.currentTime + 0.6 >= parseFloat(el.dataset.start)",
         arg=video.element_handle(),
@@ -131,3 +133,26 @@ def test_upload_shows_progress_then_the_document_and_failures(
     assert row.get_attribute("data-status") == "ready"
     assert page.locator("tr:has-text('broken.pdf') td.err").inner_text()
     shot(page, "documents-upload")
+
+
+def test_api_key_field_is_stored_and_sent(keyless_page, ui_deployment: UiDeployment) -> None:
+    page = keyless_page
+    page.goto("/")
+    page.wait_for_selector("#models-error:not([hidden])")
+    assert "401" in page.inner_text("#models-error")  # no key yet: the envelope's message is shown
+    page.fill("#api-key", UI_KEY)
+    page.click("#save-key")
+    page.wait_for_selector("button.model-btn[data-model=embedder]")
+    assert page.evaluate("localStorage.getItem('vlsearch.apiKey')") == UI_KEY
+    seen: list[str | None] = []
+    page.on("request", lambda r: seen.append(r.headers.get("x-api-key")) if "/v1/search" in r.url else None)
+    page.fill("#q-text", "Node-07 rack warning light")
+    page.click("#search-btn")
+    page.wait_for_selector(".hit .thumb img")
+    assert seen == [UI_KEY]
+    # thumbnails need the key too: they are fetched with it and shown from blob: URLs
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.hit .thumb img')]"
+        ".some(i => i.src.startsWith('blob:') && i.naturalWidth > 0)"
+    )
+    shot(page, "api-key")

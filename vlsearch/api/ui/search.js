@@ -147,9 +147,10 @@ async function playFrom(hit, body) {
   const start = hit.t_start || 0;
   let video = body.querySelector("video");
   if (!video) { video = el("video", { controls: true, autoplay: true, muted: true, playsinline: true }); body.append(video); }
-  const src = await mediaUrl(hit.media_url + "#t=" + start.toFixed(2));
-  video.src = src;
+  const url = hit.media_url + "#t=" + start.toFixed(2);
+  video.dataset.mediaUrl = url;  // the API URL; src may be a blob: URL of it when a key is needed
   video.dataset.start = String(start);
+  video.src = await mediaUrl(url);
   video.addEventListener("loadedmetadata", () => {
     if (Math.abs(video.currentTime - start) > 0.5) video.currentTime = start;
     video.play().catch(() => {});
