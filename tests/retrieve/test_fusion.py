@@ -97,3 +97,13 @@ def test_modes_and_union() -> None:
     assert [c.item.id for c in fused].count("a") == 1
     assert fused[0].item.id == "img"
     assert fuse("x", [], [], FusionConfig()) == []
+
+
+def test_english_detection_separates_english_from_other_latin_text() -> None:
+    from vlsearch.retrieve.lexical import is_english
+
+    assert is_english("How many vacation days can I move to next year?")
+    assert is_english("What does fault E-17 mean on the XR-200?")
+    assert not is_english("Hur lång tid tar det att få bygglov?")
+    assert not is_english("没休完的年假能留到明年吗？")
+    assert not is_english("XR-200 E-17")

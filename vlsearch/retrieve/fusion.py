@@ -28,13 +28,18 @@ class FusionMode(StrEnum):
 @dataclass(frozen=True)
 class FusionConfig:
     mode: FusionMode = FusionMode.HYBRID
-    bm25_weight_plain: float = 0.15  # natural-language questions: dense knows better
-    bm25_weight_lexical: float = 0.6  # queries made of codes/part numbers: exact match matters most
+    bm25_weight_plain: float = 0.0  # natural-language questions: dense knows better (FAQ: BM25 only hurts)
+    bm25_weight_lexical: float = 0.9  # queries with codes/part numbers: the exact match decides
     cross_script_factor: float = 0.0  # BM25 weight kept for a candidate in another script than the query
+    # how far BM25's best score must stand above its second (1 - s2/s1) for the full lexical weight:
+    # a code that many rows share ("ROT" in 45 FAQ answers) yields a flat list and little weight
+    peak_ref: float = 0.2
     rrf_k: int = 60
 
-    def bm25_weight(self, profile: QueryProfile) -> float:
+    def bm25_weight(self, profile: QueryProfile, bm25_peak: float = 1.0) -> float:
         s = profile.lexical_strength
+        if self.peak_ref > 0:
+            s *= min(1.0, bm25_peak / self.peak_ref)
         return self.bm25_weight_plain + (self.bm25_weight_lexical - self.bm25_weight_plain) * s
 
 
@@ -76,7 +81,10 @@ def fuse(
     d_norm = _normalise({k: c.score for k, c in dense_by_id.items()})
     b_norm = _normalise({k: c.score for k, c in bm25_by_id.items()})
     profile = analyse(query_text)
-    wb = config.bm25_weight(profile) if dense_by_id and bm25_by_id else (1.0 if bm25_by_id else 0.0)
+    if dense_by_id and bm25_by_id:
+        wb = config.bm25_weight(profile, _peak([c.score for c in bm25_by_id.values()]))
+    else:
+        wb = 1.0 if bm25_by_id else 0.0
 
     fused: list[Candidate] = []
     for key in dense_by_id.keys() | bm25_by_id.keys():
@@ -88,6 +96,14 @@ def fuse(
         fused.append(_with_evidence(base, score, dense_by_id.get(key), bm25_by_id.get(key)))
     fused.sort(key=lambda c: (-c.score, c.item.id))
     return fused
+
+
+def _peak(scores: list[float]) -> float:
+    """1 - second/best: 0 for a flat list, 1 when one row alone matches."""
+    if len(scores) < 2:
+        return 1.0
+    s1, s2 = sorted(scores, reverse=True)[:2]
+    return 1.0 - s2 / s1 if s1 > 0 else 0.0
 
 
 def _cross_script(query_script: Script, text: str) -> bool:

@@ -28,49 +28,86 @@ def script_of(text: str) -> Script:
     return Script.CJK if 2 * cjk >= latin else Script.LATIN
 
 
-def is_identifier(token: str) -> bool:
-    """Codes, part numbers, model names: E-17, PN-4471-B, XR200, v2.3.1, ISO9001, CAN-bus IDs like 0x1F."""
+_ENGLISH_FUNCTION_WORDS = frozenset(
+    "a an the and or but of to in on at for from by with about as into is are was were be been being "
+    "do does did have has had can could will would should shall may might must not no this that these "
+    "those it its you he she we they my your our their what which who whom whose when where why how "
+    "if then than there here all any each some many much more most other such only own same so too very "
+    "just also after before up down out again per".split()
+)
+
+
+def is_english(text: str) -> bool:
+    """Latin script with English function words: what an English-only model (MiniLM) can judge.
+
+    Swedish, German or Spanish text is Latin script too but shares almost none of these words.
+    """
+    if script_of(text) is not Script.LATIN:
+        return False
+    words = [w.lower() for w in re.findall(r"[A-Za-z']+", text[:2000])]
+    if not words:
+        return False
+    hits = sum(1 for w in words if w in _ENGLISH_FUNCTION_WORDS)
+    return hits >= 1 and hits / len(words) >= 0.08
+
+
+def is_code(token: str) -> bool:
+    """Codes, part numbers, versions: E-17, PN-4471-B, XR200, v2.3.1, 4471-220, ISO9001."""
     has_digit = any(c.isdigit() for c in token)
-    has_alpha = any(c.isalpha() for c in token)
-    if has_digit and has_alpha:
+    if not has_digit:
+        return False
+    if any(c.isalpha() for c in token):
         return True
-    if has_digit and any(c in "-_./:#" for c in token) and len(token) >= 3:
+    if any(c in "-_./:#" for c in token) and len(token) >= 3:
         return True  # 4471-220, 10.2.3
-    if has_digit and len(token) >= 4:
-        return True  # bare numbers long enough to be part numbers
-    # ALL-CAPS acronyms/model names of 2+ letters (not a shouted sentence: checked by the caller's ratio)
-    return token.isupper() and len(token) >= 2 and has_alpha
+    return len(token) >= 5  # bare numbers long enough to be part numbers (not years or counts)
+
+
+def is_acronym(token: str) -> bool:
+    """ALL-CAPS names such as BBR or PBL: often domain vocabulary shared by many documents."""
+    return token.isalpha() and token.isupper() and len(token) >= 2
 
 
 @dataclass(frozen=True)
 class QueryProfile:
     script: Script
     words: int  # word count (CJK characters count as half a word each)
-    identifiers: tuple[str, ...]  # lexical anchors found in the query
+    codes: tuple[str, ...]  # codes, part numbers, versions
+    acronyms: tuple[str, ...]  # ALL-CAPS names
     quoted: bool
 
     @property
+    def identifiers(self) -> tuple[str, ...]:
+        return self.codes + self.acronyms
+
+    @property
     def lexical_strength(self) -> float:
-        """0 for a plain natural-language question, towards 1 as exact tokens dominate the query."""
+        """0 for a plain natural-language question, towards 1 as exact tokens dominate the query.
+
+        A code names one thing exactly, so even one in a long question is full evidence; an
+        acronym is weaker (on the FAQ set "ROT", "BBR" recur in dozens of answers).
+        """
         if self.quoted:
             return 1.0
-        if not self.identifiers:
-            return 0.0
-        share = len(self.identifiers) / max(self.words, 1)
-        # one identifier in a long question is still strong evidence: a code names one thing exactly
-        return min(1.0, 0.6 + share)
+        if self.codes:
+            return 1.0
+        if self.acronyms:
+            return ACRONYM_STRENGTH
+        return 0.0
+
+
+ACRONYM_STRENGTH = 0.25
 
 
 def analyse(text: str) -> QueryProfile:
     tokens = _WORD.findall(text)
     upper_words = sum(1 for t in tokens if t.isupper() and len(t) >= 2)
     shouting = len(tokens) >= 4 and upper_words / len(tokens) > 0.6
-    identifiers = tuple(t for t in tokens if is_identifier(t) and not (shouting and t.isalpha()))
     cjk_chars = len(_CJK.findall(text))
-    words = len(tokens) + (cjk_chars + 1) // 2
     return QueryProfile(
         script=script_of(text),
-        words=words,
-        identifiers=identifiers,
+        words=len(tokens) + (cjk_chars + 1) // 2,
+        codes=tuple(t for t in tokens if is_code(t)),
+        acronyms=() if shouting else tuple(t for t in tokens if is_acronym(t)),
         quoted=bool(_QUOTED.search(text)),
     )

@@ -54,7 +54,7 @@ class Searcher:
         self._workers = workers
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
-        self._empty_until: dict[str, float] = {}
+        self._emptiness: dict[str, tuple[float, bool]] = {}  # collection -> (valid until, empty)
 
     def close(self) -> None:
         with self._pool_lock:
@@ -154,19 +154,17 @@ class Searcher:
         allowed = set(COLLECTIONS)
         if query.filters.modalities:
             allowed = {Modality(m).collection for m in query.filters.modalities}
+        return [c for c in COLLECTIONS if c in allowed and not self._is_empty(c)]
+
+    def _is_empty(self, collection: str) -> bool:
+        """Skip collections with no rows (most stores have no video); re-checked every few seconds."""
         now = time.monotonic()
-        out = []
-        for coll in COLLECTIONS:
-            if coll not in allowed or self._empty_until.get(coll, 0.0) > now:
-                continue
-            if coll not in self._empty_until or self._empty_until[coll] <= now:
-                if self._store.count(coll) == 0:
-                    self._empty_until[coll] = now + _EMPTY_TTL_S
-                    continue
-                # non-empty: trust that for the same period, then look again
-                self._empty_until[coll] = -(now + _EMPTY_TTL_S)
-            out.append(coll)
-        return out
+        cached = self._emptiness.get(collection)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        empty = self._store.count(collection) == 0
+        self._emptiness[collection] = (now + _EMPTY_TTL_S, empty)
+        return empty
 
     def _run(self, calls: list[tuple[str, str, Callable[[], list[Candidate]]]]) -> list[list[Candidate]]:
         if len(calls) <= 1:
