@@ -29,11 +29,7 @@ def script_of(text: str) -> Script:
 
 
 _ENGLISH_FUNCTION_WORDS = frozenset(
-    "a an the and or but of to in on at for from by with about as into is are was were be been being "
-    "do does did have has had can could will would should shall may might must not no this that these "
-    "those it its you he she we they my your our their what which who whom whose when where why how "
-    "if then than there here all any each some many much more most other such only own same so too very "
-    "just also after before up down out again per".split()
+    ["a", "an", "the", "and", "or", "but", "of", "to", "in", "on", "at", "for", "from", "by", "with", "about", "as", "into", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did", "have", "has", "had", "can", "could", "will", "would", "should", "shall", "may", "might", "must", "not", "no", "this", "that", "these", "those", "it", "its", "you", "he", "she", "we", "they", "my", "your", "our", "their", "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "if", "then", "than", "there", "here", "all", "any", "each", "some", "many", "much", "more", "most", "other", "such", "only", "own", "same", "so", "too", "very", "just", "also", "after", "before", "up", "down", "out", "again", "per"]
 )
 
 
