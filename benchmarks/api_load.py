@@ -153,13 +153,39 @@ def http_load(url: str, *, clients: int, requests: int, max_seconds: float) -> d
                         errors.append(f"{resp.status_code}: {resp.text[:200]}")
 
     threads = [threading.Thread(target=worker) for _ in range(clients)]
+    before = _server_side(url)
     started = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     wall = time.perf_counter() - started
-    return _summary(latencies, wall, errors=errors, clients=clients)
+    after = _server_side(url)
+    out = _summary(latencies, wall, errors=errors, clients=clients)
+    # Inside the server: the app's whole request time vs the SearchService's own total, per request
+    # (the warm-up requests are included in both, so the means stay comparable).
+    n = after["requests"] - before["requests"]
+    if n > 0:
+        out["server_request_mean_ms"] = round((after["request_s"] - before["request_s"]) / n * 1000, 2)
+        out["server_search_total_mean_ms"] = round((after["search_s"] - before["search_s"]) / n * 1000, 2)
+    return out
+
+
+def _server_side(url: str) -> dict[str, float]:
+    text = httpx.get(url + "/metrics", timeout=30).text
+    values = {"requests": 0.0, "request_s": 0.0, "search_s": 0.0}
+    for line in text.splitlines():
+        if line.startswith(
+            'vlsearch_http_request_seconds_count{method="POST",route="/v1/search",status="200"}'
+        ):
+            values["requests"] = float(line.rsplit(" ", 1)[1])
+        elif line.startswith(
+            'vlsearch_http_request_seconds_sum{method="POST",route="/v1/search",status="200"}'
+        ):
+            values["request_s"] = float(line.rsplit(" ", 1)[1])
+        elif line.startswith('vlsearch_search_stage_seconds_sum{stage="total"}'):
+            values["search_s"] = float(line.rsplit(" ", 1)[1])
+    return values
 
 
 def _summary(latencies: list[float], wall: float, *, errors: list[str], clients: int) -> dict:
@@ -255,8 +281,13 @@ def _merge(rounds: list[dict], latencies_key: str = "all_ms") -> dict:
     values = [v for r in rounds for v in r.pop(latencies_key)]
     wall = sum(r["wall_s"] for r in rounds)
     merged = _summary(values, wall, errors=[], clients=rounds[0]["clients"])
+    merged.pop("all_ms")
     merged["errors"] = sum(r["errors"] for r in rounds)
     merged["rounds"] = rounds
+    for key in ("server_request_mean_ms", "server_search_total_mean_ms"):
+        values_k = [r[key] for r in rounds if key in r]
+        if values_k:
+            merged[key] = round(statistics.fmean(values_k), 2)
     return merged
 
 
