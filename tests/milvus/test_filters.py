@@ -3,8 +3,7 @@ from __future__ import annotations
 import pytest
 
 from vlsearch.errors import InputRejectedError
-from vlsearch.milvus.filters import MATCH_NOTHING, build_filter, doc_filter, ids_filter
-from vlsearch.milvus.rows import truncate_utf8
+from vlsearch.milvus.filters import MATCH_NOTHING, build_filter, doc_filter, groups_key, ids_filter
 from vlsearch.types import Modality, SearchFilter
 
 # Each tries to close the quoted literal or the list and add a clause of its own.
@@ -42,13 +41,20 @@ def test_clauses_are_quoted_and_joined_with_and() -> None:
             doc_types=("pdf", "docx"),
             modalities=(Modality.TEXT,),
             doc_ids=("d1",),
-            groups=("eng", "team:a@corp.example"),
+            groups=("eng", "a_b", "eng"),
         )
     )
     assert expr == (
         '(doc_type in ["pdf", "docx"]) and (modality in ["text"]) and (doc_id in ["d1"]) and '
-        '(array_contains_any(groups, ["eng", "team:a@corp.example"]))'
+        '(groups_key like "%|656e67|%" or groups_key like "%|615f62|%")'
     )
+
+
+def test_groups_key_is_hex_between_bars() -> None:
+    assert groups_key(("ops", "eng", "ops")) == "|656e67|6f7073|"
+    assert groups_key(()) == "|"
+    with pytest.raises(InputRejectedError):
+        groups_key(("ok", "bad group"))
 
 
 def test_empty_groups_match_nothing_whatever_else_is_set() -> None:
@@ -81,12 +87,3 @@ def test_id_and_doc_helpers_reject_unsafe_values(value: str) -> None:
 def test_ids_filter_needs_ids() -> None:
     with pytest.raises(ValueError):
         ids_filter([])
-
-
-def test_truncate_utf8_never_splits_a_character() -> None:
-    text = "a" + "电" * 10
-    cut = truncate_utf8(text, 8)  # 1 + 2*3 = 7 bytes fit; the third character would straddle byte 8
-    assert cut == "a电电"
-    assert truncate_utf8("plain", 5) == "plain"
-    assert truncate_utf8("emoji 😀", 7) == "emoji "
-    assert len(truncate_utf8("电" * 30000, 65535).encode()) <= 65535

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
+import numpy as np
 import pytest
 from pymilvus import MilvusClient
 
-from tests.milvus.conftest import Loaded
+from tests.milvus.conftest import DIM, Loaded, _item
 from tests.milvus.test_filters import EVIL
 from vlsearch.errors import InputRejectedError
 from vlsearch.milvus.filters import MATCH_NOTHING
@@ -77,3 +79,39 @@ def test_match_nothing_expression_matches_nothing(raw: MilvusClient) -> None:
     """The Store short-circuits it, so check on the collection that it is really empty."""
     assert raw.query("chunks", filter="", output_fields=["count(*)"])[0]["count(*)"] > 0
     assert raw.query("chunks", filter=MATCH_NOTHING, output_fields=["id"]) == []
+
+
+def test_group_match_is_exact_on_a_real_collection(loaded: Loaded, raw: MilvusClient) -> None:
+    """LIKE wildcards, prefixes and neighbours must not widen a group match."""
+    store = loaded.store
+    items = [
+        _item("g-under", "d-gtest", "group probe", groups=("team_a",)),
+        _item("g-x", "d-gtest", "group probe", groups=("teamXa",)),
+        _item("g-long", "d-gtest", "group probe", groups=("engineering", "eng.x")),
+        _item("g-none", "d-gtest", "group probe", groups=()),
+    ]
+    store.upsert(items, np.ones((len(items), DIM), dtype=np.float32))
+    only = SearchFilter(doc_ids=("d-gtest",))
+    try:
+        cases = {
+            ("team_a",): {"g-under"},
+            ("teamXa",): {"g-x"},
+            ("team",): set(),
+            ("eng",): set(),
+            ("engineering",): {"g-long"},
+            ("eng.x", "team_a"): {"g-long", "g-under"},
+        }
+        for groups, expected in cases.items():
+            flt = dataclasses.replace(only, groups=groups)
+            hits = store.search_dense("chunks", np.ones(DIM, dtype=np.float32), limit=10, flt=flt)
+            assert {h.item.id for h in hits} == expected, groups
+            # Same answer as Milvus's own array predicate on the stored `groups` array.
+            names = ", ".join(f'"{g}"' for g in groups)
+            rows = raw.query(
+                "chunks",
+                filter=f'doc_id == "d-gtest" and array_contains_any(groups, [{names}])',
+                output_fields=["id"],
+            )
+            assert {r["id"] for r in rows} == expected, groups
+    finally:
+        store.delete_document("d-gtest")

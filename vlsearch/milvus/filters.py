@@ -54,8 +54,19 @@ def build_filter(flt: SearchFilter) -> str:
     if flt.doc_ids:
         clauses.append(f"doc_id in {_quoted_list(flt.doc_ids, 'document id')}")
     if flt.groups:
-        clauses.append(f"array_contains_any(groups, {_quoted_list(flt.groups, 'group')})")
+        clauses.append(" or ".join(_group_match(g) for g in dict.fromkeys(flt.groups)))
     return " and ".join(f"({c})" for c in clauses)
+
+
+def groups_key(groups: Iterable[str]) -> str:
+    """The `groups_key` column for a row: "|" + hex of each group + "|" ("|" for no group).
+
+    Hex keeps LIKE's wildcards (`_`, `%`) out of the pattern, so a group can only match itself."""
+    return "|" + "".join(check_value(g, "group").encode("ascii").hex() + "|" for g in sorted(set(groups)))
+
+
+def _group_match(group: str) -> str:
+    return f'groups_key like "%|{check_value(group, "group").encode("ascii").hex()}|%"'
 
 
 def ids_filter(ids: Iterable[str]) -> str:

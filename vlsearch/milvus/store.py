@@ -183,6 +183,12 @@ class Store:
                 f"collection {name!r} at {self._uri} was not created by vlsearch (no embedder recorded); "
                 "use a new data dir or drop that collection"
             )
+        built_schema = props.get(schema.PROP_SCHEMA)
+        if built_schema != schema.SCHEMA_VERSION:
+            raise EmbedderMismatchError(
+                f"store at {self._uri} has collection layout {built_schema}; this vlsearch needs "
+                f"{schema.SCHEMA_VERSION}: use a new data dir or re-ingest"
+            )
         if built_with != self._embedder_id or built_dim != str(self._dim):
             raise EmbedderMismatchError(
                 f"store at {self._uri} was built with embedder {built_with} (dim {built_dim}); "
