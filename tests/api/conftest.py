@@ -50,6 +50,7 @@ def deployment(
         reranker=str(tiny_reranker),
         allowed_roots=[corpus.alpha_pdf.parent],
         max_query_video_seconds=5.0,
+        media_url_hosts=["127.0.0.1"],  # the test's own media host (tests/api/test_media_urls.py)
         api_keys={hash_key(KEY_A): ["alpha"], hash_key(KEY_B): ["beta"], hash_key(KEY_AB): ["alpha", "beta"]},
     )
     server = LiveServer.start(settings)

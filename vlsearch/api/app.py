@@ -66,7 +66,7 @@ def create_app(settings: Settings, runtime: Any = None) -> FastAPI:
             jobs=jobs,
             loader=ModelLoader(runtime=rt),
             scratch_dir=scratch,
-            media_url_hosts=tuple(h.lower() for h in getattr(settings, "media_url_hosts", ()) or ()),
+            media_url_hosts=tuple(h.lower() for h in settings.media_url_hosts),
             store_connected=store_connected,
         )
         app.state.api = state
