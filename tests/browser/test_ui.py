@@ -156,3 +156,18 @@ def test_api_key_field_is_stored_and_sent(keyless_page, ui_deployment: UiDeploym
         ".some(i => i.src.startsWith('blob:') && i.naturalWidth > 0)"
     )
     shot(page, "api-key")
+
+
+def test_api_docs_page_renders_the_openapi_offline(page, ui_deployment: UiDeployment) -> None:
+    external: list[str] = []
+    page.on(
+        "request",
+        lambda r: external.append(r.url) if not r.url.startswith(ui_deployment.server.url) else None,
+    )
+    page.goto("/docs")
+    page.wait_for_selector(".docs-op")
+    text = page.inner_text("#ops")
+    for path in ("/v1/search", "/v1/search/upload", "/v1/rerank", "/v1/documents", "/v1/jobs/{job_id}"):
+        assert path in text
+    assert not [u for u in external if not u.startswith(("blob:", "data:"))], external
+    shot(page, "api-docs")
