@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 
 import numpy as np
 import pytest
@@ -196,3 +197,28 @@ def test_search_argument_checks(loaded: Loaded) -> None:
         store.search_bm25("chunks", "x", limit=0, flt=ALL)
     with pytest.raises(ValueError, match="dim"):
         store.search_dense("chunks", np.zeros(DIM - 1, dtype=np.float32), limit=5, flt=ALL)
+
+
+def test_concurrent_searches_from_threads(loaded: Loaded) -> None:
+    """The API serves requests from a thread pool while ingest writes from a worker thread."""
+    store = loaded.store
+    vec = loaded.vectors["i-e17"]
+    expected = _ids(store.search_dense("chunks", vec, limit=5, flt=ALL))
+    results: list[list[str]] = []
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            for _ in range(10):
+                results.append(_ids(store.search_dense("chunks", vec, limit=5, flt=ALL)))
+                store.search_bm25("chunks", "E-17", limit=5, flt=SearchFilter(groups=("eng",)))
+        except BaseException as exc:  # surfaced by the assert below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(results) == 40 and all(r == expected for r in results)
