@@ -169,6 +169,8 @@ def test_upsert_batches_beyond_one_request(loaded: Loaded) -> None:
         assert store.upsert(items, vecs) == n
         assert store.count(doc_id="d-bulk") == n
         assert len(store.item_ids("d-bulk")) == n
+        got = store.get([f"bulk-{i}" for i in reversed(range(n))])  # more ids than one get batch
+        assert [it.id for it in got] == [f"bulk-{i}" for i in reversed(range(n))]
     finally:
         assert store.delete_document("d-bulk") == n
 

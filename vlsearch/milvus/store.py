@@ -29,6 +29,7 @@ _SERVER_SCHEMES = ("http://", "https://", "tcp://", "unix:")
 _CONNECT_FAILED = 2  # pymilvus Status.CONNECT_FAILED
 _UNAVAILABLE_GRPC = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
 UPSERT_BATCH = 512
+_GET_BATCH = 1000
 # Milvus refuses a search or query whose limit (plus offset) exceeds 16384.
 MAX_LIMIT = 16384
 _HNSW_EF_MIN = 64
@@ -273,15 +274,15 @@ class Store:
         if not ids:
             return []
         wanted = list(dict.fromkeys(ids))
-        expr = ids_filter(wanted)
         client = self._require()
         found: dict[str, Item] = {}
         try:
-            for name in COLLECTIONS:
-                for row in client.query(name, filter=expr, output_fields=list(schema.OUTPUT_FIELDS)):
-                    found[row["id"]] = row_item(row)
-                if len(found) == len(wanted):
-                    break
+            # Bounded batches: a query returns at most 16384 rows and long expressions parse slowly.
+            for start in range(0, len(wanted), _GET_BATCH):
+                expr = ids_filter(wanted[start : start + _GET_BATCH])
+                for name in COLLECTIONS:
+                    for row in client.query(name, filter=expr, output_fields=list(schema.OUTPUT_FIELDS)):
+                        found[row["id"]] = row_item(row)
         except MilvusException as exc:
             raise self._translate(exc) from exc
         return [found[i] for i in wanted if i in found]
