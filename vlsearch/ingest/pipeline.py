@@ -21,10 +21,9 @@ from vlsearch.catalog import Catalog, DocStatus, DocumentRecord, FileResult
 from vlsearch.errors import InputRejectedError, TooLargeError, VlsearchError
 from vlsearch.ids import doc_id_for, item_id_for, sha256_bytes, sha256_file
 from vlsearch.ingest.chunking import chunk_blocks
-from vlsearch.ingest.extractors import extract
+from vlsearch.ingest.isolation import IsolatedExtractor, IsolationSettings
 from vlsearch.ingest.limits import Limits
 from vlsearch.ingest.paths import check_allowed, expand
-from vlsearch.ingest.sniff import sniff
 from vlsearch.media import save_image_variants
 from vlsearch.milvus import Store
 from vlsearch.models.base import Embedder
@@ -72,6 +71,12 @@ class _Prepared:
 _UNSAFE_NAME = re.compile(r"[^\w.\- ]+", re.UNICODE)
 
 
+def printable(text: str) -> str:
+    """Control and bidi-override characters (newlines, U+202E, ...) as '_': names and reasons end up
+    in logs, the catalog and the UI, where they could forge lines or reverse how a name reads."""
+    return "".join(ch if ch.isprintable() else "_" for ch in text)
+
+
 def safe_name(name: str) -> str:
     """A display/file name without directories or control characters."""
     base = Path(name.replace("\\", "/")).name
@@ -97,6 +102,8 @@ class IngestPipeline:
         self._enricher = enricher
         self._batch_size = batch_size
         self._limits = Limits.from_settings(settings)
+        # sniff + extract run in a worker process under a time limit and a memory cap
+        self._extractor = IsolatedExtractor(settings=IsolationSettings.from_settings(settings))
 
     # ------------------------------------------------------------------ public API
 
@@ -123,8 +130,12 @@ class IngestPipeline:
         try:
             resolved = check_allowed(path, self._settings.resolved_allowed_roots)
         except InputRejectedError as exc:
-            return FileResult(name=str(path), status="failed", doc_id=None, error=str(exc), items=0)
-        return self._ingest_resolved(resolved, source=str(resolved), name=resolved.name, groups=groups)
+            return FileResult(
+                name=printable(str(path)), status="failed", doc_id=None, error=printable(str(exc)), items=0
+            )
+        return self._ingest_resolved(
+            resolved, source=str(resolved), name=printable(resolved.name), groups=groups
+        )
 
     def ingest_upload(
         self, name: str, data: bytes, *, groups: Sequence[str], job_id: str | None = None
@@ -233,8 +244,7 @@ class IngestPipeline:
             and tuple(previous.document.groups) == groups
         ):
             raise _Unchanged
-        doc_type = sniff(path)
-        extraction = extract(path, doc_type, limits=self._limits)
+        extraction = self._extractor.run(path, limits=self._limits).extraction
         if self._enricher is not None and extraction.images:
             extraction = self._enricher.enrich(extraction)
         document = Document(
@@ -245,7 +255,7 @@ class IngestPipeline:
             doc_type=extraction.doc_type,
             groups=groups,
             size_bytes=size,
-            title=extraction.title or name,
+            title=printable(extraction.title).strip() or name,
         )
         items = self._text_items(document, extraction.blocks)
         items += self._visual_items(document, extraction)
@@ -326,6 +336,7 @@ class IngestPipeline:
         reason: str,
         groups: tuple[str, ...],
     ) -> FileResult:
+        reason = printable(reason)
         if previous is not None and previous.status == DocStatus.READY:
             # keep the indexed version searchable; say the update failed
             self._catalog.set_status(

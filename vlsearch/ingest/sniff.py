@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 from vlsearch.errors import ExtractionError, UnsupportedTypeError
+from vlsearch.ingest.extractors.archive_guard import ZIP_ERRORS
 from vlsearch.ingest.extractors.text import decode_text
 
 _HEAD_BYTES = 64 * 1024
@@ -91,9 +92,10 @@ def _sniff_zip(path: Path) -> str:
     try:
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
-    except (zipfile.BadZipFile, OSError) as exc:
+    except ZIP_ERRORS as exc:
         raise ExtractionError(
-            f"{path.name}: starts like a zip/Office file but the archive is corrupt or truncated ({exc})"
+            f"{path.name}: starts like a zip/Office file but the archive is corrupt or truncated "
+            f"({type(exc).__name__}: {exc})"
         ) from exc
     if "[Content_Types].xml" in names:
         if "word/document.xml" in names or any(n.startswith("word/") for n in names):

@@ -86,6 +86,11 @@ def probe_video(path: Path, *, max_bytes: int | None = None, name: str = "") -> 
                 )
             stream = container.streams.video[0]
             ctx = stream.codec_context
+            if ctx is None:
+                raise ExtractionError(
+                    f"{label}: the video stream has no decoder parameters (unknown or damaged codec); "
+                    "the file is corrupt"
+                )
             duration = _stream_duration(container, stream)
             rate = stream.average_rate or stream.guessed_rate or stream.base_rate
             fps = float(rate) if rate else 0.0
@@ -102,7 +107,8 @@ def probe_video(path: Path, *, max_bytes: int | None = None, name: str = "") -> 
                 has_audio=bool(container.streams.audio),
                 container=str(container.format.name),
             )
-    except av.FFmpegError as exc:
+    except (av.FFmpegError, UnicodeDecodeError, ValueError, OverflowError) as exc:
+        # FFmpeg errors, and PyAV decoding broken metadata strings / out-of-range header fields
         raise ExtractionError(
             f"{label}: not a readable video; the file is corrupt or truncated ({exc})"
         ) from exc

@@ -12,7 +12,7 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from vlsearch.errors import ExtractionError
-from vlsearch.ingest.extractors.archive_guard import check_zip_container
+from vlsearch.ingest.extractors.archive_guard import OFFICE_PARSE_ERRORS, check_zip_container
 from vlsearch.ingest.extractors.figures import FigureCollector
 from vlsearch.ingest.extractors.tables import table_lines
 from vlsearch.ingest.limits import Limits
@@ -31,13 +31,17 @@ class _Event:
     image_parts: tuple[bytes, ...] = ()
 
 
+# the library's own 'not a Word file' error, plus what a damaged package makes it raise
+_UNREADABLE: tuple[type[BaseException], ...] = (PackageNotFoundError, *OFFICE_PARSE_ERRORS)
+
+
 def extract_docx(path: Path, *, limits: Limits) -> Extraction:
     check_zip_container(path, limits=limits, kind="DOCX")
     try:
         document = docx.Document(str(path))
         events = _walk(document)
         core_title = (document.core_properties.title or "").strip()
-    except (PackageNotFoundError, KeyError, ValueError) as exc:
+    except _UNREADABLE as exc:
         raise ExtractionError(
             f"{path.name}: not a readable Word document ({type(exc).__name__}: {exc}); "
             f"re-save it as .docx from Word"

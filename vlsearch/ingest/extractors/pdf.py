@@ -27,6 +27,22 @@ _WORD_CHARS = re.compile(r"\w", re.UNICODE)
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n+")
 
 
+# pypdf reads figures only (pdfium already has the text), so whatever it raises on a damaged
+# file costs the figures of that page, as a warning; these are the failure types seen on such files
+_PYPDF_ERRORS: tuple[type[BaseException], ...] = (
+    PyPdfError,
+    ValueError,
+    KeyError,
+    OSError,
+    NotImplementedError,
+    TypeError,
+    AttributeError,
+    IndexError,
+    ZeroDivisionError,
+    RecursionError,
+    EOFError,
+)
+
 # PDFium is not thread-safe; the API ingests on a worker thread while other code may read PDFs
 _PDFIUM_LOCK = threading.Lock()
 
@@ -83,7 +99,12 @@ def _read_pages(path: Path, *, limits: Limits) -> _PdfiumPass:
         skipped = 0
         for index in range(out.n_pages):
             page_no = index + 1
-            page = pdf[index]
+            try:
+                page = pdf[index]
+            except pdfium.PdfiumError as exc:
+                # a page object that is missing or loops back into the page tree: skip that page
+                out.warnings.append(f"page {page_no}: cannot be loaded, skipped ({exc})")
+                continue
             try:
                 text = _page_text(page)
                 out.page_texts[page_no] = text
@@ -113,8 +134,15 @@ def _read_pages(path: Path, *, limits: Limits) -> _PdfiumPass:
                             data=_render(page), locator=Locator(page=page_no), kind="page", context=out.title
                         )
                     )
+            except pdfium.PdfiumError as exc:
+                out.warnings.append(f"page {page_no}: cannot be read, skipped ({exc})")
             finally:
                 page.close()
+        if not out.blocks and not out.renders and out.warnings:
+            raise ExtractionError(
+                f"{path.name}: no page of the PDF could be read ({out.warnings[0]}); the file is "
+                "corrupt, re-export it from the source application"
+            )
         if skipped:
             out.warnings.append(
                 f"{skipped} scanned pages not rendered for OCR: over the limit of "
@@ -136,7 +164,7 @@ def _open_error(path: Path, exc: pdfium.PdfiumError) -> str:
             )
         if len(reader.pages) == 0:
             return f"{path.name}: the PDF has no pages; nothing to index"
-    except (PyPdfError, ValueError, KeyError, OSError, TypeError):
+    except _PYPDF_ERRORS:
         pass  # pypdf cannot read it either: it is corrupt, reported below with pdfium's reason
     return f"{path.name}: corrupt or unreadable PDF ({exc}); re-export it from the source application"
 
@@ -225,7 +253,7 @@ def _figures(
     collector = FigureCollector(limits=limits)
     try:
         reader_pages = list(PdfReader(path).pages)
-    except (PyPdfError, ValueError, KeyError, OSError) as exc:
+    except _PYPDF_ERRORS as exc:
         # pdfium already read the text; a pypdf parse failure costs only the figures
         return (), (f"embedded figures not extracted: {exc}",)
     for page_no in pages:
@@ -236,14 +264,14 @@ def _figures(
         page = reader_pages[page_no - 1]
         try:
             images = list(page.images)
-        except (PyPdfError, ValueError, KeyError, OSError, NotImplementedError) as exc:
+        except _PYPDF_ERRORS as exc:
             collector.warnings.append(f"page {page_no}: figures not extracted ({exc})")
             continue
         context = _page_context(page_texts.get(page_no, "")) if images else ""
         for ordinal, image in enumerate(images, start=1):
             try:
                 data = image.data
-            except (PyPdfError, ValueError, KeyError, OSError, NotImplementedError) as exc:
+            except _PYPDF_ERRORS as exc:
                 collector.warnings.append(f"page {page_no} figure {ordinal}: not decoded ({exc})")
                 continue
             collector.add(

@@ -12,24 +12,31 @@ from pptx.exc import PackageNotFoundError
 from pptx.shapes.picture import Picture
 
 from vlsearch.errors import ExtractionError, TooLargeError
-from vlsearch.ingest.extractors.archive_guard import check_zip_container
+from vlsearch.ingest.extractors.archive_guard import OFFICE_PARSE_ERRORS, check_zip_container
 from vlsearch.ingest.extractors.figures import FigureCollector
 from vlsearch.ingest.extractors.tables import table_lines
 from vlsearch.ingest.limits import Limits
 from vlsearch.types import Extraction, Locator, TextBlock
 
+# the library's own 'not a PowerPoint file' error, plus what a damaged package makes it raise
+_UNREADABLE: tuple[type[BaseException], ...] = (PackageNotFoundError, *OFFICE_PARSE_ERRORS)
+
 
 def extract_pptx(path: Path, *, limits: Limits) -> Extraction:
     check_zip_container(path, limits=limits, kind="PPTX")
     try:
-        prs = Presentation(str(path))
-        slides = list(prs.slides)
-        core_title = (prs.core_properties.title or "").strip()
-    except (PackageNotFoundError, KeyError, ValueError) as exc:
+        return _read(path, limits=limits)
+    except _UNREADABLE as exc:
         raise ExtractionError(
             f"{path.name}: not a readable PowerPoint file ({type(exc).__name__}: {exc}); "
             f"re-save it as .pptx from PowerPoint"
         ) from exc
+
+
+def _read(path: Path, *, limits: Limits) -> Extraction:
+    prs = Presentation(str(path))
+    slides = list(prs.slides)
+    core_title = (prs.core_properties.title or "").strip()
     if len(slides) > limits.max_pages:
         raise TooLargeError(f"{path.name}: {len(slides)} slides, over the limit of {limits.max_pages}")
     blocks: list[TextBlock] = []

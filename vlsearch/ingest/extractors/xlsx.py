@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -12,22 +11,23 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
 from vlsearch.errors import ExtractionError
-from vlsearch.ingest.extractors.archive_guard import check_zip_container
+from vlsearch.ingest.extractors.archive_guard import OFFICE_PARSE_ERRORS, check_zip_container
 from vlsearch.ingest.limits import Limits
 from vlsearch.types import Extraction, Locator, TextBlock
 
 ROWS_PER_BLOCK = 20  # a block is one locator; the chunker may split it further by tokens
 
 
+# the library's own 'not a Excel file' error, plus what a damaged package makes it raise
+_UNREADABLE: tuple[type[BaseException], ...] = (InvalidFileException, *OFFICE_PARSE_ERRORS)
+
+
 def extract_xlsx(path: Path, *, limits: Limits) -> Extraction:
     check_zip_container(path, limits=limits, kind="XLSX")
     try:
         wb = openpyxl.load_workbook(str(path), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise ExtractionError(
-            f"{path.name}: not a readable Excel workbook ({type(exc).__name__}: {exc}); "
-            f"re-save it as .xlsx from Excel"
-        ) from exc
+    except _UNREADABLE as exc:
+        raise _unreadable(path, exc) from exc
     blocks: list[TextBlock] = []
     warnings: list[str] = []
     try:
@@ -36,6 +36,8 @@ def extract_xlsx(path: Path, *, limits: Limits) -> Extraction:
             if not hasattr(ws, "iter_rows"):
                 continue  # chartsheets carry no cells
             blocks.extend(_sheet_blocks(ws, limits=limits, warnings=warnings))
+    except OFFICE_PARSE_ERRORS as exc:  # read-only sheets are parsed lazily, while iterating
+        raise _unreadable(path, exc) from exc
     finally:
         wb.close()  # read-only workbooks keep the zip open until closed
     return Extraction(
@@ -43,6 +45,13 @@ def extract_xlsx(path: Path, *, limits: Limits) -> Extraction:
         title=title or path.stem,
         blocks=tuple(blocks),
         warnings=tuple(warnings),
+    )
+
+
+def _unreadable(path: Path, exc: BaseException) -> ExtractionError:
+    return ExtractionError(
+        f"{path.name}: not a readable Excel workbook ({type(exc).__name__}: {exc}); "
+        f"re-save it as .xlsx from Excel"
     )
 
 
