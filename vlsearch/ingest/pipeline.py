@@ -219,15 +219,58 @@ class IngestPipeline:
                 name, doc_id, source, previous, f"internal error: {exc!r}", tuple(groups)
             )
 
-        self._store.delete_document(doc_id)
-        self._store.upsert(prepared.items, prepared.vectors)
-        self._catalog.put_document(
-            prepared.document,
-            status=DocStatus.READY,
-            error="; ".join(prepared.warnings),
-            item_count=len(prepared.items),
-        )
+        self._write(prepared)
         return FileResult(name=name, status="ingested", doc_id=doc_id, error="", items=len(prepared.items))
+
+    def _write(self, prepared: _Prepared) -> None:
+        """Replace the document's rows without a moment where a searchable document is missing.
+
+        The catalog says INDEXING while rows change, so start-up recovery and `vlsearch doctor`
+        find a document a crash interrupted. New rows are upserted first (item ids are
+        deterministic, so unchanged parts overwrite themselves), then the old version's rows the
+        new one lacks are deleted by id: search sees the old version, then old and new rows
+        mixed, then the new version, never an emptied document."""
+        doc = prepared.document
+        self._catalog.put_document(doc, status=DocStatus.INDEXING, item_count=len(prepared.items))
+        try:
+            self._store.upsert(prepared.items, prepared.vectors)
+            keep = {item.id for item in prepared.items}
+            stale = [i for i in self._store.item_ids(doc.id) if i not in keep]
+            if stale:
+                old = self._store.get(stale)
+                stale_media = [p for item in old for p in (item.media, item.thumbnail) if p]
+                self._store.delete_ids(stale)
+                for rel in stale_media:
+                    (self._settings.data_dir / rel).unlink(missing_ok=True)
+        except Exception as exc:
+            reason = f"indexing stopped part-way ({exc}); ingest again or run `vlsearch doctor --repair`"
+            self._catalog.set_status(doc.id, DocStatus.FAILED, error=printable(reason))
+            raise
+        self._catalog.put_document(
+            doc, status=DocStatus.READY, error="; ".join(prepared.warnings), item_count=len(prepared.items)
+        )
+
+    def stored_copy(self, doc: Document) -> Path | None:
+        """Where the document's file can be read again (the kept upload, or its source path), or
+        None when it is gone (re-indexing after a crash, `vlsearch doctor --repair`)."""
+        if doc.source.startswith("upload:"):
+            path = self._settings.data_dir / "uploads" / doc.sha256[:24] / doc.name
+        elif doc.source.startswith("record:"):
+            return None
+        else:
+            path = Path(doc.source)
+        return path if doc.sha256 and path.is_file() else None
+
+    def reingest(self, doc: Document) -> FileResult:
+        """Index a catalog document again from `stored_copy`, even when its content is unchanged."""
+        path = self.stored_copy(doc)
+        if path is None:
+            raise InputRejectedError(f"{doc.name}: no stored copy of {doc.source} is left; ingest it again")
+        if not doc.source.startswith("upload:"):
+            path = check_allowed(path, self._settings.resolved_allowed_roots)
+        # INDEXING (not READY) makes _prepare skip its "unchanged" shortcut
+        self._catalog.set_status(doc.id, DocStatus.INDEXING)
+        return self._ingest_resolved(path, source=doc.source, name=doc.name, groups=doc.groups)
 
     def _prepare(
         self, path: Path, *, doc_id: str, source: str, name: str, groups: tuple[str, ...]
