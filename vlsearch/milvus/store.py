@@ -11,7 +11,7 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -302,6 +302,55 @@ class Store:
         except MilvusException as exc:
             raise self._translate(exc) from exc
         return sorted(out)
+
+    # -- maintenance (vlsearch doctor, export / import) --------------------------------------
+
+    def iter_items(
+        self, collection: str, *, with_vectors: bool = False, batch_size: int = 1000
+    ) -> Iterator[tuple[list[Item], np.ndarray | None]]:
+        """Every row of one collection, in batches, as Items with their dense vectors when asked
+        (float32, shape (len(batch), dim)). Rows written meanwhile may or may not appear."""
+        _check_collection(collection)
+        fields = [*schema.OUTPUT_FIELDS, "dense"] if with_vectors else list(schema.OUTPUT_FIELDS)
+        client = self._require()
+        try:
+            it = client.query_iterator(collection, batch_size=batch_size, filter="", output_fields=fields)
+            try:
+                while batch := it.next():
+                    items = [row_item(row) for row in batch]
+                    vectors = (
+                        np.asarray([row["dense"] for row in batch], dtype=np.float32).reshape(
+                            len(batch), self._dim
+                        )
+                        if with_vectors
+                        else None
+                    )
+                    yield items, vectors
+            finally:
+                it.close()
+        except MilvusException as exc:
+            raise self._translate(exc) from exc
+
+    def delete_ids(self, ids: Sequence[str]) -> int:
+        """Remove rows by item id from every collection. Returns how many were removed."""
+        wanted = list(dict.fromkeys(ids))
+        client = self._require()
+        removed = 0
+        try:
+            for name in COLLECTIONS:
+                touched = False
+                for start in range(0, len(wanted), _GET_BATCH):
+                    expr = ids_filter(wanted[start : start + _GET_BATCH])
+                    n = _count(client, name, expr)
+                    if n:
+                        client.delete(name, filter=expr)
+                        removed += n
+                        touched = True
+                if touched and self._flush_writes:
+                    client.flush(name)
+        except MilvusException as exc:
+            raise self._translate(exc) from exc
+        return removed
 
     # -- search ----------------------------------------------------------------------------
 
