@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -463,3 +464,61 @@ class Catalog:
             updated_at=_utc(row["updated_at"]),
             error=row["error"],
         )
+
+    def job_ids(self, *, statuses: tuple[JobStatus, ...]) -> list[str]:
+        """Ids of the jobs in any of `statuses`, oldest first (start-up recovery, doctor)."""
+        stmt = (
+            select(_jobs.c.id)
+            .where(_jobs.c.status.in_([JobStatus(s).value for s in statuses]))
+            .order_by(_jobs.c.created_at, _jobs.c.id)
+        )
+        with self._e().connect() as conn:
+            return [str(v) for v in conn.execute(stmt).scalars()]
+
+    # -- backup (vlsearch export / import) -------------------------------------------------
+
+    def table_names(self) -> list[str]:
+        """Catalog tables, parents before children (the order to load them in)."""
+        return [t.name for t in _meta.sorted_tables]
+
+    def export_rows(self, table: str) -> Iterator[dict[str, Any]]:
+        """Every row of one table as JSON-ready values (datetimes as ISO-8601 UTC strings)."""
+        t = _table(table)
+        order = list(t.primary_key.columns)
+        with self._e().connect() as conn:
+            for row in conn.execute(select(t).order_by(*order)).mappings():
+                yield {k: (_utc(v).isoformat() if isinstance(v, datetime) else v) for k, v in row.items()}
+
+    def import_rows(self, table: str, rows: list[dict[str, Any]]) -> int:
+        """Insert rows written by `export_rows`. Integer autoincrement keys are dropped so the
+        database numbers them again (a PostgreSQL sequence would otherwise collide later)."""
+        t = _table(table)
+        if not rows:
+            return 0
+        renumbered = {
+            c.name for c in t.primary_key.columns if isinstance(c.type, Integer) and c.autoincrement is True
+        }
+        dates = {c.name for c in t.columns if isinstance(c.type, DateTime)}
+        known = {c.name for c in t.columns}
+        clean = [
+            {
+                k: (datetime.fromisoformat(v) if k in dates and isinstance(v, str) else v)
+                for k, v in row.items()
+                if k in known and k not in renumbered
+            }
+            for row in rows
+        ]
+        with self._e().begin() as conn:
+            conn.execute(insert(t), clean)
+        return len(clean)
+
+    def row_count(self, table: str) -> int:
+        with self._e().connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(_table(table))).scalar_one())
+
+
+def _table(name: str) -> Table:
+    table = _meta.tables.get(name)
+    if table is None:
+        raise ValueError(f"unknown catalog table {name!r}: use one of {', '.join(sorted(_meta.tables))}")
+    return table
