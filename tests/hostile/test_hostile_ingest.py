@@ -133,3 +133,19 @@ def test_hostile_upload_names_stay_inside_the_uploads_dir(runtime: Runtime) -> N
         stored = list((data_dir / "uploads").rglob(result.name))
         assert stored and all(p.resolve().is_relative_to(data_dir / "uploads") for p in stored)
     assert not Path("/tmp/evil_upload.md").exists()
+
+
+def test_symlinks_cannot_lead_ingest_outside_the_allowed_roots(
+    runtime: Runtime, root: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.md").write_text("# Secret\n\nPayroll export for the finance team.\n")
+    links = root / "links"
+    links.mkdir()
+    (links / "secret_link.md").symlink_to(outside / "secret.md")
+    (links / "outside_dir").symlink_to(outside, target_is_directory=True)
+    report = runtime.pipeline.ingest_paths([links, links / "outside_dir" / "secret.md"], groups=("ops",))
+    assert report.results and all(r.status == "failed" for r in report.results), report.results
+    assert all("outside the allowed roots" in r.error for r in report.results)
+    assert not any("secret" in name for name in _names(runtime, "payroll export finance team"))
