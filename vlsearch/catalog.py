@@ -3,14 +3,20 @@
 SQLAlchemy Core only, no ORM: the same statements run on both engines. Group membership lives in
 its own table so "visible to any of the caller's groups" is an indexed EXISTS on either engine.
 Timestamps are stored and returned in UTC.
+
+The schema is versioned: `open()` applies the numbered migrations in `MIGRATIONS` that the
+`schema_migrations` table does not list yet, under a lock (a PostgreSQL advisory lock, a file lock
+next to a SQLite file) so several worker processes starting at once migrate exactly once.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -36,6 +42,8 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql as pg_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -148,6 +156,64 @@ _job_results = Table(
     Index("ix_job_results_job", "job_id", "id"),
 )
 
+# One row per file of a queued ingest job; `vlsearch.queue.TaskQueue` claims and completes them.
+ingest_tasks = Table(
+    "ingest_tasks",
+    _meta,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("job_id", String(32), ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),  # "file": ingest `path`; "upload": `path` holds the bytes
+    Column("name", Text, nullable=False),
+    Column("path", Text, nullable=False),
+    Column("groups", Text, nullable=False),  # JSON list
+    Column("status", String(16), nullable=False),  # queued | running | done | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("max_attempts", Integer, nullable=False),
+    Column("worker_id", String(128), nullable=False, default=""),
+    Column("lease_until", DateTime(timezone=True), nullable=True),
+    Column("error", Text, nullable=False, default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_ingest_tasks_claim", "status", "id"),
+    Index("ix_ingest_tasks_job", "job_id"),
+)
+
+_versions = Table(
+    "schema_migrations",
+    MetaData(),
+    Column("version", Integer, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("applied_at", DateTime(timezone=True), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    apply: Callable[[Connection], None]
+
+
+def _create(*tables: Table) -> Callable[[Connection], None]:
+    # checkfirst: catalogs created before versioning already hold the version-1 tables
+    def run(conn: Connection) -> None:
+        for table in tables:
+            table.create(conn, checkfirst=True)
+
+    return run
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "documents, document groups, jobs, job results",
+        _create(_documents, _document_groups, _jobs, _job_results),
+    ),
+    Migration(2, "ingest task queue", _create(ingest_tasks)),
+)
+
+_PG_MIGRATION_LOCK = 0x76_6C_73_01  # pg_advisory_xact_lock key, arbitrary but fixed
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -201,7 +267,10 @@ class Catalog:
             engine = create_engine(self._url, **kwargs)
             if is_sqlite:
                 event.listen(engine, "connect", _sqlite_pragmas)
-            _meta.create_all(engine)
+                with _file_lock(Path(url.database or "").with_suffix(".migrate.lock")):
+                    _migrate(engine)
+            else:
+                _migrate(engine)
             self._engine = engine
 
     def close(self) -> None:
@@ -215,6 +284,26 @@ class Catalog:
         if engine is None:
             raise RuntimeError("catalog is not open: call open() first")
         return engine
+
+    @property
+    def engine(self) -> Engine:
+        """The open engine, for modules that keep their own tables in this database (the task queue)."""
+        return self._e()
+
+    @property
+    def dialect(self) -> str:
+        """'sqlite' or 'postgresql'."""
+        return self._e().dialect.name
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One transaction for several catalog writes (see `record_job_result`)."""
+        with self._e().begin() as conn:
+            yield conn
+
+    def schema_version(self) -> int:
+        with self._e().connect() as conn:
+            return int(conn.execute(select(func.max(_versions.c.version))).scalar_one() or 0)
 
     # -- documents -------------------------------------------------------------------------
 
@@ -252,11 +341,11 @@ class Catalog:
             "updated_at": now,
         }
         with self._e().begin() as conn:
-            changed = conn.execute(
-                update(_documents).where(_documents.c.id == doc.id).values(**values)
-            ).rowcount
-            if not changed:
-                conn.execute(insert(_documents).values(id=doc.id, created_at=now, **values))
+            # one atomic upsert: two workers re-ingesting the same document must not both INSERT;
+            # on PostgreSQL it also row-locks the document, serialising the group rewrite below
+            dialect = pg_dialect if conn.dialect.name == "postgresql" else sqlite_dialect
+            stmt = dialect.insert(_documents).values(id=doc.id, created_at=now, **values)
+            conn.execute(stmt.on_conflict_do_update(index_elements=[_documents.c.id], set_=values))
             conn.execute(delete(_document_groups).where(_document_groups.c.doc_id == doc.id))
             groups = sorted(set(doc.groups))
             if groups:
@@ -401,29 +490,75 @@ class Catalog:
 
     def add_job_result(self, job_id: str, result: FileResult) -> None:
         """Record one file's outcome and count it done; the first result marks a queued job running."""
+        with self._e().begin() as conn:
+            self.record_job_result(conn, job_id, result)
+
+    def record_job_result(self, conn: Connection, job_id: str, result: FileResult) -> int:
+        """`add_job_result` inside the caller's transaction; returns the job's done count after it."""
         if result.status not in _FILE_STATUSES:
             raise ValueError(f"file status {result.status!r} is not one of {', '.join(_FILE_STATUSES)}")
-        with self._e().begin() as conn:
-            changed = conn.execute(
-                update(_jobs).where(_jobs.c.id == job_id).values(done=_jobs.c.done + 1, updated_at=_now())
+        done = conn.execute(
+            update(_jobs)
+            .where(_jobs.c.id == job_id)
+            .values(done=_jobs.c.done + 1, updated_at=_now())
+            .returning(_jobs.c.done)
+        ).scalar_one_or_none()
+        if done is None:
+            raise NotFoundError(f"job {job_id} does not exist")
+        conn.execute(
+            update(_jobs)
+            .where(_jobs.c.id == job_id, _jobs.c.status == JobStatus.QUEUED.value)
+            .values(status=JobStatus.RUNNING.value)
+        )
+        conn.execute(
+            insert(_job_results).values(
+                job_id=job_id,
+                name=result.name,
+                status=result.status,
+                doc_id=result.doc_id,
+                error=result.error,
+                items=result.items,
             )
-            if not changed.rowcount:
-                raise NotFoundError(f"job {job_id} does not exist")
+        )
+        return int(done)
+
+    def mark_job_running(self, conn: Connection, job_id: str) -> None:
+        """Inside the caller's transaction: a queued job whose first file a worker took is running."""
+        conn.execute(
+            update(_jobs)
+            .where(_jobs.c.id == job_id, _jobs.c.status == JobStatus.QUEUED.value)
+            .values(status=JobStatus.RUNNING.value, updated_at=_now())
+        )
+
+    def finish_job_if_complete(self, conn: Connection, job_id: str) -> JobStatus | None:
+        """Inside the caller's transaction: once every file has a result, mark the job done (failed
+        when every file failed) and return that status; None while files remain."""
+        row = conn.execute(
+            select(_jobs.c.done, _jobs.c.total, _jobs.c.status).where(_jobs.c.id == job_id)
+        ).first()
+        if row is None:
+            raise NotFoundError(f"job {job_id} does not exist")
+        done, total, current = row
+        if done < total or current in (JobStatus.DONE.value, JobStatus.FAILED.value):
+            return None
+        failed = int(
             conn.execute(
-                update(_jobs)
-                .where(_jobs.c.id == job_id, _jobs.c.status == JobStatus.QUEUED.value)
-                .values(status=JobStatus.RUNNING.value)
+                select(func.count())
+                .select_from(_job_results)
+                .where(_job_results.c.job_id == job_id, _job_results.c.status == "failed")
+            ).scalar_one()
+        )
+        status = JobStatus.FAILED if total and failed == total else JobStatus.DONE
+        conn.execute(
+            update(_jobs)
+            .where(_jobs.c.id == job_id)
+            .values(
+                status=status.value,
+                error=f"{failed} of {total} files failed" if failed else "",
+                updated_at=_now(),
             )
-            conn.execute(
-                insert(_job_results).values(
-                    job_id=job_id,
-                    name=result.name,
-                    status=result.status,
-                    doc_id=result.doc_id,
-                    error=result.error,
-                    items=result.items,
-                )
-            )
+        )
+        return status
 
     def finish_job(self, job_id: str, *, status: JobStatus, error: str = "") -> None:
         with self._e().begin() as conn:
@@ -515,6 +650,42 @@ class Catalog:
     def row_count(self, table: str) -> int:
         with self._e().connect() as conn:
             return int(conn.execute(select(func.count()).select_from(_table(table))).scalar_one())
+
+
+def _migrate(engine: Engine) -> None:
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # held until commit; concurrent openers wait here, then find nothing left to apply
+            conn.execute(select(func.pg_advisory_xact_lock(_PG_MIGRATION_LOCK)))
+        _versions.create(conn, checkfirst=True)
+        applied = set(conn.execute(select(_versions.c.version)).scalars())
+        known = {m.version for m in MIGRATIONS}
+        newer = sorted(applied - known)
+        if newer:
+            raise RuntimeError(
+                f"the catalog has schema version {newer[-1]}, newer than this vlsearch knows "
+                f"({max(known)}); upgrade vlsearch on this machine"
+            )
+        for migration in MIGRATIONS:
+            if migration.version not in applied:
+                migration.apply(conn)
+                conn.execute(
+                    insert(_versions).values(
+                        version=migration.version, name=migration.name, applied_at=_now()
+                    )
+                )
+
+
+@contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    # SQLite runs CREATE TABLE outside the driver's implicit transactions, so two processes opening
+    # a new file at once would both try to create the tables; a lock file serialises them.
+    with path.open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _table(name: str) -> Table:

@@ -1,4 +1,4 @@
-"""`vlsearch` command line: serve | ingest | search | eval | rerank | demo | models."""
+"""`vlsearch` command line: serve | ingest | search | eval | rerank | demo | models | worker | enqueue."""
 
 from __future__ import annotations
 
@@ -274,6 +274,41 @@ def models() -> None:
     console.print(f"profile: {runtime.profile.profile} ({runtime.profile.reason})")
     for info in runtime.models.list():
         console.print(f"{info.name}: {info.model_id} [{info.backend}] {info.state.value}")
+
+
+@app.command()
+def worker(
+    worker_id: Annotated[
+        str | None, typer.Option("--id", help="Worker name (default host:pid:random).")
+    ] = None,
+    max_tasks: Annotated[int | None, typer.Option(min=1, help="Exit after this many tasks.")] = None,
+    exit_when_idle: Annotated[
+        bool, typer.Option("--exit-when-idle", help="Exit once no task is queued or running.")
+    ] = False,
+) -> None:
+    """Claim ingest tasks from the catalog's queue and ingest them (needs a Milvus server URI)."""
+    from vlsearch.worker import run_worker
+
+    try:
+        stats = run_worker(
+            get_settings(), worker_id=worker_id, max_tasks=max_tasks, exit_when_idle=exit_when_idle
+        )
+    except VlsearchError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    err.print(f"{stats.tasks} tasks ({stats.failed} failed, {stats.lost} lost) in {stats.seconds:.1f} s")
+
+
+@app.command()
+def enqueue(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to queue for `vlsearch worker`.")],
+    groups: Annotated[str, typer.Option(help="Comma-separated access groups.")] = "public",
+) -> None:
+    """Queue files for the ingest workers and print the job id (follow it with GET /v1/jobs/{id})."""
+    from vlsearch.worker import enqueue_paths
+
+    job = enqueue_paths(get_settings(), paths, groups=_groups(groups))
+    console.print_json(json.dumps({"job_id": job.id, "total": job.total}))
 
 
 def main() -> None:

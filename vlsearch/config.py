@@ -58,6 +58,15 @@ class Settings(BaseSettings):
         default_factory=list, description="dirs ingest may read, ':'-separated; default: the working dir"
     )
 
+    # ingest workers (`vlsearch worker`, queue in the catalog database)
+    worker_lease_seconds: float = Field(
+        60.0, description="ingest task lease; a worker silent this long loses its task to another"
+    )
+    worker_max_attempts: int = Field(
+        3, description="claims per ingest task (crashed workers count) before it is failed"
+    )
+    worker_poll_seconds: float = Field(1.0, description="how often an idle `vlsearch worker` looks for tasks")
+
     # retrieval
     candidates_per_collection: int = Field(50, description="dense and BM25 hits fetched per collection")
     default_top_k: int = Field(10, description="results returned when a request does not say")

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -26,15 +25,6 @@ def _doc(
         size_bytes=100 + len(str(i)),
         title=f"Manual {i}",
     )
-
-
-@pytest.fixture
-def catalog(tmp_path: Path) -> Iterator[Catalog]:
-    cat = Catalog(url=f"sqlite:///{tmp_path / 'sub' / 'catalog.db'}")
-    cat.open()
-    cat.open()  # idempotent
-    yield cat
-    cat.close()
 
 
 def test_put_get_and_replace(catalog: Catalog) -> None:
