@@ -9,8 +9,10 @@ hits into Candidates.
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,7 +27,20 @@ from vlsearch.milvus.filters import MATCH_NOTHING, build_filter, doc_filter, ids
 from vlsearch.milvus.rows import item_row, row_item, truncate_utf8
 from vlsearch.types import COLLECTIONS, Candidate, Item, SearchFilter
 
+log = logging.getLogger(__name__)
+
 _SERVER_SCHEMES = ("http://", "https://", "tcp://", "unix:")
+# pymilvus pings every 10 s even with no call in flight. A gRPC server with default settings
+# (Milvus Lite, embedded or `milvus-lite server`) tolerates one ping per 5 min without calls and
+# answers more with GOAWAY "too_many_pings", dropping idle clients after about a minute. Pinging only
+# during calls, at most every 5 min, suits both Lite and a Milvus server (whose policy is looser).
+_GRPC_OPTIONS = {
+    "grpc.keepalive_time_ms": 300_000,
+    "grpc.keepalive_timeout_ms": 20_000,
+    "grpc.keepalive_permit_without_calls": False,
+}
+_BACKOFF_FIRST_S = 0.5
+_BACKOFF_MAX_S = 8.0
 _CONNECT_FAILED = 2  # pymilvus Status.CONNECT_FAILED
 _UNAVAILABLE_GRPC = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
 UPSERT_BATCH = 512
@@ -53,8 +68,21 @@ class Store:
     """Rows of every modality, each in its own collection, searchable by dense vector and BM25."""
 
     def __init__(
-        self, *, uri: str, token: str = "", dim: int, embedder_id: str, analyzer: str = "jieba"
+        self,
+        *,
+        uri: str,
+        token: str = "",
+        dim: int,
+        embedder_id: str,
+        analyzer: str = "jieba",
+        connect_timeout_s: float = 0.0,
+        secure: bool = False,
+        server_pem_path: str = "",
+        server_name: str = "",
     ) -> None:
+        """`connect_timeout_s` > 0: connect() retries a server that does not answer yet, with backoff.
+
+        `secure`/`server_pem_path`/`server_name` are pymilvus's TLS options (https:// implies secure)."""
         if dim <= 0:
             raise ValueError(f"dim must be positive, got {dim}")
         if not embedder_id:
@@ -65,6 +93,14 @@ class Store:
         self._dim = dim
         self._embedder_id = embedder_id
         self._analyzer = analyzer
+        self._connect_timeout_s = connect_timeout_s
+        self._tls: dict[str, Any] = {}
+        if secure or server_pem_path or uri.startswith("https://"):
+            self._tls["secure"] = True
+        if server_pem_path:
+            self._tls["server_pem_path"] = server_pem_path
+        if server_name:
+            self._tls["server_name"] = server_name
         self._client: MilvusClient | None = None
         self._flush_writes = False
         self._lock = threading.Lock()
@@ -92,7 +128,7 @@ class Store:
         with self._lock:
             if self._client is not None:
                 return
-            client = self._open_client()
+            client = self._open_with_retry()
             try:
                 for name in COLLECTIONS:
                     self._ensure_collection(client, name)
@@ -109,11 +145,13 @@ class Store:
             self._client = client
 
     def close(self) -> None:
-        """Close the client. An embedded Lite instance stays up until process exit (pymilvus owns it)."""
+        """Close the client; the last Store on an embedded Lite path also stops its Lite server."""
         with self._lock:
             client, self._client = self._client, None
         if client is not None:
             client.close()
+            if self.is_lite:
+                _lite_release(self._uri)
 
     def ping(self) -> bool:
         client = self._client
@@ -127,6 +165,36 @@ class Store:
             raise
         return True
 
+    def _open_with_retry(self) -> MilvusClient:
+        """Open the client; a server that does not answer yet is retried until connect_timeout_s."""
+        if self.is_lite or self._connect_timeout_s <= 0:
+            return self._open_client()
+        deadline = time.monotonic() + self._connect_timeout_s
+        delay = _BACKOFF_FIRST_S
+        attempt = 1
+        while True:
+            try:
+                return self._open_client()
+            except StoreUnavailableError as exc:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise StoreUnavailableError(
+                        f"{exc} (gave up after {self._connect_timeout_s:g} s, {attempt} attempts; "
+                        "raise VLSEARCH_MILVUS_CONNECT_TIMEOUT_S if Milvus starts slowly)"
+                    ) from exc
+                wait = min(delay, left)
+                log.warning(
+                    "waiting for Milvus at %s (attempt %d, retrying in %.1f s, giving up in %.0f s): %s",
+                    self._uri,
+                    attempt,
+                    wait,
+                    left,
+                    exc,
+                )
+                time.sleep(wait)
+                delay = min(delay * 2, _BACKOFF_MAX_S)
+                attempt += 1
+
     def _open_client(self) -> MilvusClient:
         if self.is_lite:
             if not self._uri.endswith(".db"):
@@ -136,7 +204,12 @@ class Store:
                 )
             Path(self._uri).parent.mkdir(parents=True, exist_ok=True)
         try:
-            return MilvusClient(uri=self._uri, token=self._token)
+            if self.is_lite:
+                client = MilvusClient(uri=self._uri, token=self._token, grpc_options=_GRPC_OPTIONS)
+                _lite_acquire(self._uri)
+                return client
+            # Lite ignores TLS options; a server gets them only when asked for.
+            return MilvusClient(uri=self._uri, token=self._token, grpc_options=_GRPC_OPTIONS, **self._tls)
         except MilvusException as exc:
             if self.is_lite:
                 raise StoreUnavailableError(self._lite_open_failure()) from exc
@@ -466,6 +539,31 @@ class Store:
         except MilvusException as exc:
             raise self._translate(exc) from exc
         return list(res[0])
+
+
+# pymilvus keeps one in-process Lite server per path for the whole process (a module-level
+# manager in milvus_lite); this counts the Stores using each path so the last close() stops it.
+_lite_users: dict[str, int] = {}
+_lite_users_lock = threading.Lock()
+
+
+def _lite_acquire(uri: str) -> None:
+    key = os.path.abspath(uri)
+    with _lite_users_lock:
+        _lite_users[key] = _lite_users.get(key, 0) + 1
+
+
+def _lite_release(uri: str) -> None:
+    key = os.path.abspath(uri)
+    with _lite_users_lock:
+        left = _lite_users.get(key, 0) - 1
+        if left > 0:
+            _lite_users[key] = left
+            return
+        _lite_users.pop(key, None)
+    from milvus_lite.server_manager import server_manager_instance
+
+    server_manager_instance.release_server(key)
 
 
 def _count(client: MilvusClient, collection: str, expr: str) -> int:
