@@ -27,6 +27,12 @@ class Settings(BaseSettings):
     milvus_uri: str = Field("", description="Milvus Lite file or server URI; default <data_dir>/milvus.db")
     milvus_token: str = Field("", description="Milvus server token (user:password or API key)")
     catalog_url: str = Field("", description="SQLAlchemy URL; default sqlite:///<data_dir>/catalog.db")
+    milvus_connect_timeout_s: float = Field(
+        60.0, description="how long startup waits (retrying with backoff) for a Milvus server to answer"
+    )
+    milvus_secure: bool = Field(False, description="TLS to the Milvus server (implied by an https:// URI)")
+    milvus_server_pem_path: str = Field("", description="CA / server certificate (PEM) for Milvus TLS")
+    milvus_server_name: str = Field("", description="TLS server name to verify when it differs from the host")
 
     # models
     profile: Profile = Field(Profile.AUTO, description="auto | gpu | cpu (auto: gpu when CUDA is present)")
@@ -41,6 +47,17 @@ class Settings(BaseSettings):
     rerank_token_budget: int = Field(16384, description="padded tokens per reranker forward pass")
     rerank_instruction: str = Field(DEFAULT_RERANK_INSTRUCTION, description="deployment-wide instruction")
     device: str = Field("", description="torch device override (cuda, cuda:1, cpu); empty = resolved")
+    reranker_url: str = Field(
+        "",
+        description="a Jina/Cohere-style /rerank endpoint (vLLM, another vlsearch's /v1/rerank); "
+        "set = rerank remotely",
+    )
+    reranker_api_key: str = Field("", description="bearer key sent to VLSEARCH_RERANKER_URL")
+    reranker_kind: str = Field(
+        "auto", description="auto | vlsearch (item_id refs, uploads) | text (documents as strings)"
+    )
+    reranker_timeout_s: float = Field(30.0, description="per-attempt timeout of a remote rerank call")
+    reranker_retries: int = Field(2, description="extra attempts (with backoff) before degrading")
 
     # ingest
     chunk_tokens: int = Field(200, description="target chunk size in (approximate) tokens")

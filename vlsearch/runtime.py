@@ -49,6 +49,10 @@ class Runtime:
             token=settings.milvus_token,
             dim=embedder.dim,
             embedder_id=embedder.model_id,
+            connect_timeout_s=settings.milvus_connect_timeout_s,
+            secure=settings.milvus_secure,
+            server_pem_path=settings.milvus_server_pem_path,
+            server_name=settings.milvus_server_name,
         )
         catalog = Catalog(url=settings.resolved_catalog_url)
         ocr = OcrEngine()
@@ -64,9 +68,11 @@ class Runtime:
         rerank_stage = None
         if reranker is not None:
             from vlsearch.rerank.cache import ScoreCache
+            from vlsearch.rerank.remote import RemoteRerankStage
             from vlsearch.rerank.stage import RerankStage
 
-            rerank_stage = RerankStage(
+            stage_cls = RemoteRerankStage if settings.reranker_url else RerankStage
+            rerank_stage = stage_cls(
                 reranker=reranker,
                 media_root=settings.data_dir,
                 top_n=settings.rerank_top_n,
@@ -78,7 +84,7 @@ class Runtime:
             query_media=query_media,
             rerank_stage=rerank_stage,
             # a GPU reranker loads on first use; on CPU only an explicit load (it is slow there)
-            rerank_autoload=profile.profile is Profile.GPU,
+            rerank_autoload=profile.profile is Profile.GPU or bool(settings.reranker_url),
         )
         return cls(
             settings=settings,
@@ -106,6 +112,18 @@ class Runtime:
 
 
 def _build_reranker(settings: Settings, profile: ProfileChoice) -> Reranker | None:
+    if settings.reranker_url:
+        # Remote: no weights here, whatever the profile (a CPU API node in front of a GPU reranker).
+        from vlsearch.rerank.remote import RemoteReranker
+
+        return RemoteReranker(
+            url=settings.reranker_url,
+            model=settings.reranker,
+            api_key=settings.reranker_api_key,
+            kind=settings.reranker_kind,
+            timeout_s=settings.reranker_timeout_s,
+            retries=settings.reranker_retries,
+        )
     if not profile.reranker:
         return None
     from vlsearch.rerank import Qwen3VLReranker

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from vlsearch.errors import ModelUnavailableError
 from vlsearch.models.base import ModelState
 from vlsearch.types import Hit, Query
 
@@ -63,9 +64,15 @@ class SearchService:
         if query.rerank and candidates and not degraded:
             assert self._rerank_stage is not None
             t1 = time.perf_counter()
-            hits = self._rerank_stage.apply(query, candidates, top_k=query.top_k)
+            try:
+                hits = self._rerank_stage.apply(query, candidates, top_k=query.top_k)
+                reranked = True
+            except ModelUnavailableError as exc:
+                # A remote reranker that is down: answer in retrieval order and say why.
+                log.warning("rerank skipped: %s", exc)
+                degraded = f"reranker unavailable, results in retrieval order: {exc}"
+                hits = [Hit(candidate=c, rank=i + 1) for i, c in enumerate(candidates[: query.top_k])]
             timings["rerank"] = _ms(t1)
-            reranked = True
         else:
             hits = [Hit(candidate=c, rank=i + 1) for i, c in enumerate(candidates[: query.top_k])]
         timings["total"] = _ms(started)
@@ -85,7 +92,7 @@ class SearchService:
         if state == ModelState.READY:
             return ""
         if state == ModelState.FAILED:
-            return f"reranker failed to load: {self._rerank_stage.reranker.info().error}"
+            return f"reranker failed, results in retrieval order: {self._rerank_stage.reranker.info().error}"
         if self._rerank_autoload:
             return ""  # loads on first use
         return "reranker not loaded (POST /v1/models/reranker/load or the UI's Load model button)"
