@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vlsearch.api.metrics import Metrics
-from vlsearch.catalog import FileResult, JobRecord, JobStatus
+from vlsearch.catalog import DocumentRecord, FileResult, JobRecord, JobStatus
 from vlsearch.models.base import ModelInfo, ModelState
 
 if TYPE_CHECKING:
@@ -35,6 +35,52 @@ class IngestJobs:
     def start(self) -> None:
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vlsearch-ingest")
+            self._settle_interrupted()
+
+    def _settle_interrupted(self) -> None:
+        """What a killed server left unfinished: fail its jobs, index its half-written documents
+        again as a job of their own (see vlsearch.ops.recovery)."""
+        from vlsearch.ops.recovery import settle_at_start
+
+        rt = self._runtime
+        if not rt.store.ping():
+            log.warning("Milvus is unreachable: half-indexed documents are left for the next start")
+            return
+        found = settle_at_start(catalog=rt.catalog, store=rt.store)
+        if not found.documents or self._executor is None:
+            return
+        groups = tuple(sorted({g for r in found.documents for g in r.document.groups}))
+        job = rt.catalog.create_job(total=len(found.documents), groups=groups)
+        future = self._executor.submit(self._reindex, job.id, list(found.documents))
+        with self._lock:
+            self._futures[job.id] = future
+        future.add_done_callback(functools.partial(self._forget, job.id))
+
+    def _reindex(self, job_id: str, records: list[DocumentRecord]) -> None:
+        from vlsearch.ops.recovery import recover_document
+
+        rt = self._runtime
+        failed = 0
+        try:
+            for record in records:
+                result = recover_document(
+                    record,
+                    pipeline=rt.pipeline,
+                    store=rt.store,
+                    catalog=rt.catalog,
+                    media_dir=rt.settings.media_dir,
+                )
+                rt.catalog.add_job_result(job_id, result)
+                failed += result.status == "failed"
+            error = (
+                f"{failed} of {len(records)} interrupted documents could not be indexed again"
+                if failed
+                else ""
+            )
+            rt.catalog.finish_job(job_id, status=JobStatus.DONE, error=error)
+        except Exception as exc:
+            log.exception("re-indexing interrupted documents (job %s) failed", job_id)
+            rt.catalog.finish_job(job_id, status=JobStatus.FAILED, error=f"internal error: {exc}")
 
     def submit(
         self, files: Sequence[tuple[str, Path]], *, groups: tuple[str, ...], folder: Path
