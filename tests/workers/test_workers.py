@@ -21,7 +21,7 @@ from vlsearch.cli import app
 from vlsearch.config import get_settings
 from vlsearch.milvus import Store
 from vlsearch.models.registry import build_embedder
-from vlsearch.queue import TaskQueue, TaskStatus
+from vlsearch.queue import Task, TaskQueue, TaskStatus
 from vlsearch.testing.milvus_server import MilvusServer, milvus_lite_server
 from vlsearch.testing.postgres_server import PostgresServer
 
@@ -157,16 +157,17 @@ def test_three_workers_one_killed_lose_nothing(
 
 def _kill_one_mid_task(
     queue: TaskQueue, job_id: str, workers: dict[str, subprocess.Popen[bytes]]
-) -> tuple[str, object]:
-    """SIGKILL the worker holding a long manual while it is running; return its name and task."""
+) -> tuple[str, Task]:
+    """SIGKILL the worker holding a long manual once it has worked on it for 3 s (past extraction,
+    into embedding); return its name and task."""
     deadline = time.monotonic() + 120
+    first_seen: dict[int, float] = {}
     while time.monotonic() < deadline:
         for task in queue.tasks(job_id):
-            if (
-                task.status is TaskStatus.RUNNING
-                and task.name.startswith("big-")
-                and task.worker_id in workers
-            ):
+            if task.status is not TaskStatus.RUNNING or not task.name.startswith("big-"):
+                continue
+            since = first_seen.setdefault(task.id, time.monotonic())
+            if time.monotonic() - since >= 3.0 and task.worker_id in workers:
                 workers[task.worker_id].send_signal(signal.SIGKILL)
                 workers[task.worker_id].wait(timeout=10)
                 after = {t.id: t for t in queue.tasks(job_id)}[task.id]
