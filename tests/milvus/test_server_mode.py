@@ -58,11 +58,10 @@ def test_connect_gives_up_after_the_timeout() -> None:
 @pytest.mark.server
 def test_tls_options_reach_the_channel(tmp_path: Path) -> None:
     # The loopback server speaks plain gRPC, so a TLS handshake must fail: proof TLS was asked for.
-    # pymilvus shares one channel per (address, token): a token of its own gives this Store its own.
+    # The server helper's own probe client is still connected: the Store's channel must be its own.
     with milvus_lite_server(tmp_path / "plain") as server:
         tls = Store(
             uri=server.uri,
-            token="tls-probe",
             dim=4,
             embedder_id="x",
             analyzer="standard",

@@ -158,3 +158,38 @@ def front(cluster: Cluster) -> Iterator[Runtime]:
         yield rt
     finally:
         rt.close()
+
+
+IDLE_SECONDS = 75
+_IDLE_PROBE = f"""
+import time
+from vlsearch.milvus import Store
+from vlsearch.testing.milvus_server import milvus_lite_server
+with milvus_lite_server({{data!r}}) as server:
+    store = Store(uri=server.uri, dim=4, embedder_id="idle", analyzer="standard")
+    store.connect()
+    time.sleep({IDLE_SECONDS})
+    print("count after idle:", store.count(), flush=True)
+    store.close()
+"""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def idle_probe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[subprocess.Popen[str]]:
+    """A child holding an idle Store on a `milvus-lite server` for > 70 s.
+
+    Started with the session so its wait overlaps the other tests; test_z_idle_connection reads it."""
+    data = tmp_path_factory.mktemp("idle") / "milvus"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _IDLE_PROBE.format(data=str(data))],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "GRPC_VERBOSITY": "ERROR"},
+    )
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=20)

@@ -204,12 +204,17 @@ class Store:
                 )
             Path(self._uri).parent.mkdir(parents=True, exist_ok=True)
         try:
+            # dedicated: pymilvus otherwise shares one channel per (address, token) across clients,
+            # and the first client's channel options (keepalive, TLS) would silently win.
             if self.is_lite:
-                client = MilvusClient(uri=self._uri, token=self._token, grpc_options=_GRPC_OPTIONS)
+                client = MilvusClient(
+                    uri=self._uri, token=self._token, grpc_options=_GRPC_OPTIONS, dedicated=True
+                )
                 _lite_acquire(self._uri)
                 return client
-            # Lite ignores TLS options; a server gets them only when asked for.
-            return MilvusClient(uri=self._uri, token=self._token, grpc_options=_GRPC_OPTIONS, **self._tls)
+            return MilvusClient(
+                uri=self._uri, token=self._token, grpc_options=_GRPC_OPTIONS, dedicated=True, **self._tls
+            )
         except MilvusException as exc:
             if self.is_lite:
                 raise StoreUnavailableError(self._lite_open_failure()) from exc
