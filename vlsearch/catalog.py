@@ -265,12 +265,16 @@ class Catalog:
             else:
                 kwargs["pool_pre_ping"] = True
             engine = create_engine(self._url, **kwargs)
-            if is_sqlite:
-                event.listen(engine, "connect", _sqlite_pragmas)
-                with _file_lock(Path(url.database or "").with_suffix(".migrate.lock")):
+            try:
+                if is_sqlite:
+                    event.listen(engine, "connect", _sqlite_pragmas)
+                    with _file_lock(Path(url.database or "").with_suffix(".migrate.lock")):
+                        _migrate(engine)
+                else:
                     _migrate(engine)
-            else:
-                _migrate(engine)
+            except BaseException:
+                engine.dispose()
+                raise
             self._engine = engine
 
     def close(self) -> None:
