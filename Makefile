@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 export GRADIO_ANALYTICS_ENABLED ?= False
 
-.PHONY: install serve test lint typecheck browser-deps bench demo clean
+.PHONY: install serve test lint typecheck browser-deps pg-deps bench demo clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,13 +29,23 @@ browser-deps:
 	  else echo "not root: install chromium yourself (apt-get install chromium) or browser tests skip"; fi; \
 	fi
 
+# Debian PostgreSQL server binaries for the catalog/worker tests (each test run starts its own
+# throwaway server on loopback; nothing is configured system-wide).
+pg-deps:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) \
+	      || echo "postgresql could not be installed: PostgreSQL tests will be skipped"; \
+	  else echo "not root: install postgresql yourself (apt-get install postgresql) or PostgreSQL tests skip"; fi; \
+	fi
+
 demo: install
 	$(BIN)/vlsearch demo --if-missing
 
 serve: install demo
 	$(BIN)/vlsearch serve
 
-test: install browser-deps
+test: install browser-deps pg-deps
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 lint: install
@@ -48,6 +58,7 @@ typecheck: install
 bench: install
 	$(BIN)/python benchmarks/search_latency.py
 	$(BIN)/python benchmarks/ingest_speed.py
+	$(BIN)/python benchmarks/workers_speed.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -211,8 +211,10 @@ def run_worker(
             poll_seconds=settings.worker_poll_seconds,
         )
         install_signal_handlers(worker)
+        # load the model before the first claim, so no lease is held through a slow model load
+        runtime.embedder.load()
         log.info(
-            "worker %s: catalog %s, Milvus %s",
+            "worker %s ready: catalog %s, Milvus %s",
             worker.worker_id,
             runtime.catalog.dialect,
             settings.resolved_milvus_uri,
