@@ -38,7 +38,8 @@ class FusionConfig:
 
     def bm25_weight(self, profile: QueryProfile, bm25_peak: float = 1.0) -> float:
         s = profile.lexical_strength
-        if self.peak_ref > 0:
+        if self.peak_ref > 0 and not (profile.codes or profile.quoted):
+            # acronyms only: trust them as far as BM25 singles a row out; codes and quotes always
             s *= min(1.0, bm25_peak / self.peak_ref)
         return self.bm25_weight_plain + (self.bm25_weight_lexical - self.bm25_weight_plain) * s
 
