@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import signal
 import socket
 import threading
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from vlsearch.catalog import Catalog, FileResult, JobRecord
 from vlsearch.errors import VlsearchError
-from vlsearch.queue import Task, TaskKind, TaskQueue
+from vlsearch.queue import Task, TaskKind, TaskQueue, TaskSpec
 
 if TYPE_CHECKING:
     from vlsearch.config import Settings
@@ -244,3 +245,47 @@ def enqueue_paths(settings: Settings, paths: Sequence[Path], *, groups: Sequence
         return build_queue(settings, catalog).enqueue_files(files, groups=groups)
     finally:
         catalog.close()
+
+
+class QueuedIngestJobs:
+    """The API's upload jobs handed to `vlsearch worker` processes instead of an in-process thread.
+
+    Same surface as `vlsearch.api.workers.IngestJobs` (start / submit / pending / close). Uploads
+    are moved into `<data_dir>/queue-spool/<job>/`, which survives API restarts (the API's scratch
+    dir does not) and which the workers must see: run them on this machine or share the data dir.
+    Only for a Milvus server URI; with a Milvus Lite file the API ingests itself (one process per
+    file)."""
+
+    def __init__(self, *, settings: Settings, catalog: Catalog) -> None:
+        self._settings = settings
+        self._catalog = catalog
+        self._queue: TaskQueue | None = None
+
+    def start(self) -> None:
+        check_worker_settings(self._settings)
+        if self._queue is None:
+            self._queue = build_queue(self._settings, self._catalog)
+
+    def submit(
+        self, files: Sequence[tuple[str, Path]], *, groups: tuple[str, ...], folder: Path
+    ) -> JobRecord:
+        """Queue the files (spooled to `folder`, which is emptied and removed here)."""
+        if self._queue is None:
+            raise RuntimeError("QueuedIngestJobs.start() was not called")
+        spool = self._settings.data_dir / "queue-spool" / uuid.uuid4().hex
+        spool.mkdir(parents=True)
+        specs = []
+        for i, (name, path) in enumerate(files):
+            target = spool / f"{i:04d}"
+            shutil.move(path, target)
+            specs.append(TaskSpec(TaskKind.UPLOAD, name, target.resolve()))
+        shutil.rmtree(folder, ignore_errors=True)
+        return self._queue.enqueue(specs, groups=groups)
+
+    def pending(self) -> int:
+        """Files queued or being ingested by workers (over all jobs)."""
+        return 0 if self._queue is None else self._queue.pending()
+
+    def close(self) -> None:
+        # queued tasks stay queued: the workers carry on without the API
+        self._queue = None

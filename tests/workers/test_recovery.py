@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -13,7 +14,7 @@ from vlsearch.config import get_settings
 from vlsearch.ids import doc_id_for
 from vlsearch.queue import TaskQueue, TaskStatus
 from vlsearch.runtime import Runtime
-from vlsearch.worker import Worker
+from vlsearch.worker import QueuedIngestJobs, Worker, WorkerConfigError
 
 LEASE = 0.3
 
@@ -103,3 +104,37 @@ def test_died_after_catalog_write_before_completing(runtime: Runtime) -> None:
     got = runtime.catalog.get_job(job.id)
     assert got is not None and got.status is JobStatus.DONE
     assert [(r.name, r.status) for r in got.results] == [("pumps.md", "unchanged")]
+
+
+def test_api_uploads_queued_for_workers(runtime: Runtime, tmp_path: Path) -> None:
+    lite = QueuedIngestJobs(settings=runtime.settings, catalog=runtime.catalog)
+    with pytest.raises(WorkerConfigError, match="Milvus Lite file"):
+        lite.start()
+
+    # the API side only needs the catalog; the Milvus server URI is where its workers write
+    api_settings = runtime.settings.model_copy(update={"milvus_uri": "http://127.0.0.1:19530"})
+    jobs = QueuedIngestJobs(settings=api_settings, catalog=runtime.catalog)
+    jobs.start()
+    request = tmp_path / "upload-request"
+    request.mkdir()
+    (request / "0000").write_text("# Fans\n\n" + _sections(3), encoding="utf-8")
+    (request / "0001").write_bytes(b"\x00\x01\x02 not a document")
+    job = jobs.submit(
+        [("fans.md", request / "0000"), ("junk.bin", request / "0001")], groups=("ops",), folder=request
+    )
+    assert not request.exists() and jobs.pending() == 2
+    spooled = [t.path for t in TaskQueue(catalog=runtime.catalog).tasks(job.id)]
+    assert all(p.exists() and p.is_relative_to(runtime.settings.data_dir.resolve()) for p in spooled)
+
+    queue = TaskQueue(catalog=runtime.catalog, lease_seconds=LEASE)
+    stats = Worker(queue=queue, pipeline=runtime.pipeline, worker_id="w", poll_seconds=0.05).run(
+        exit_when_idle=True
+    )
+    assert stats.tasks == 2 and stats.failed == 1 and jobs.pending() == 0
+    assert not any(p.exists() for p in spooled)  # the pipeline keeps its own copy of the upload
+    got = runtime.catalog.get_job(job.id)
+    assert got is not None and got.status is JobStatus.DONE and got.error == "1 of 2 files failed"
+    fans = runtime.catalog.get_document(doc_id_for("upload:fans.md"))
+    assert fans is not None and fans.status is DocStatus.READY and fans.document.groups == ("ops",)
+    assert runtime.store.count(doc_id=fans.document.id) == fans.item_count > 0
+    jobs.close()
