@@ -179,6 +179,7 @@ class _Worker:
                 pass_fds=(to_child_r, to_parent_w),
                 stdin=subprocess.DEVNULL,
                 close_fds=True,
+                env=_worker_env(),
             )
         except BaseException:
             for fd in (to_child_w, to_parent_r):
@@ -231,3 +232,11 @@ def _kill_all(workers: list[_Worker]) -> None:
     for worker in list(workers):
         worker.kill()
     workers.clear()
+
+
+def _worker_env() -> dict[str, str]:
+    # the worker imports vlsearch from where this process did, installed or not
+    package_root = str(Path(__file__).resolve().parents[2])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH", "")) if p)
+    return env
