@@ -32,6 +32,8 @@ EXPECTED: dict[str, tuple[str, tuple[str, ...]]] = {
     "recursive_pages.pdf": ("ingested", ()),
     "outline_cycle.pdf": ("ingested", ()),
     "huge_count.pdf": ("ingested", ()),
+    # one unreadable figure costs that figure (a warning), not the document
+    "broken_figure.docx": ("ingested", ()),
 }
 CONTROL_NAME = "run\nbook\u202egpj.md"  # a newline and a right-to-left override
 
@@ -71,6 +73,7 @@ def hostile(root: Path) -> dict[str, Path]:
         "declared_huge.xlsx": F.xlsx_declared_huge(d),
         "traversal.docx": F.docx_traversal(d, "../../evil.txt", "traversal.docx"),
         "absolute.docx": F.docx_traversal(d, "/tmp/evil_absolute.txt", "absolute.docx"),
+        "broken_figure.docx": F.docx_broken_figure(d),
     }
     pdfs = {
         "recursive_pages.pdf": F.pdf_recursive_pages(),

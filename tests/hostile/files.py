@@ -157,6 +157,27 @@ def xlsx_declared_huge(dir_: Path, name: str = "declared_huge.xlsx") -> Path:
     return out
 
 
+def docx_broken_figure(dir_: Path, name: str = "broken_figure.docx") -> Path:
+    """A document whose one embedded PNG is cut in half (its header still reads fine)."""
+    from vlsearch.demo.writers import Figure, diagram_png
+
+    png = diagram_png(["Unbox", "Rails", "Rack"])
+    doc = Doc(
+        title="Racking",
+        blocks=(
+            Heading("Racking"),
+            Para("Slide the rails into rack unit 12."),
+            Figure(png, "Figure 1: flow"),
+        ),
+    )
+    base = write_docx(dir_ / f"_base_{name}", doc)
+    with zipfile.ZipFile(base) as zf:
+        (media,) = [n for n in zf.namelist() if n.startswith("word/media/")]
+    out = rewrite_zip(base, dir_ / name, replace={media: png[: len(png) // 2]})
+    base.unlink()
+    return out
+
+
 def docx_traversal(dir_: Path, member: str, name: str) -> Path:
     base = base_docx(dir_ / f"_base_{name}")
     out = rewrite_zip(base, dir_ / name, extra={member: b"owned"})

@@ -106,6 +106,14 @@ def test_malformed_pdfs_index_only_their_real_page(
     assert record is not None and "cannot be loaded" in record.error  # the skipped kids are reported
 
 
+def test_a_broken_figure_costs_only_the_figure(runtime: Runtime, batch: tuple[IngestReport, float]) -> None:
+    result = _by_name(batch[0])["broken_figure.docx"]
+    record = runtime.catalog.get_document(result.doc_id or "")
+    assert record is not None and record.status == DocStatus.READY
+    assert "figure 1" in record.error and "truncated" in record.error
+    assert _names(runtime, "slide the rails into rack unit 12")[0] == "broken_figure.docx"
+
+
 def test_control_characters_never_reach_names_logs_or_reasons(
     runtime: Runtime, batch: tuple[IngestReport, float], hostile: dict[str, Path]
 ) -> None:

@@ -64,6 +64,9 @@ class FigureCollector:
                             f"{self.limits.max_image_pixels} pixel limit"
                         )
                         return None
+                    # decode now, inside the extraction worker: a truncated or corrupt figure is a
+                    # warning here, instead of failing the whole document when it is stored later
+                    img.load()
                     if img.format in ("PNG", "JPEG"):
                         return data
                     img.seek(0)
