@@ -137,10 +137,10 @@ class Store:
                 # and indexed. A Milvus server indexes growing segments itself and rate-limits flush.
                 self._flush_writes = str(client.get_server_version()).startswith("milvus_lite")
             except MilvusException as exc:
-                client.close()
+                self._close_client(client)
                 raise self._translate(exc) from exc
             except BaseException:
-                client.close()
+                self._close_client(client)
                 raise
             self._client = client
 
@@ -149,9 +149,12 @@ class Store:
         with self._lock:
             client, self._client = self._client, None
         if client is not None:
-            client.close()
-            if self.is_lite:
-                _lite_release(self._uri)
+            self._close_client(client)
+
+    def _close_client(self, client: MilvusClient) -> None:
+        client.close()
+        if self.is_lite:
+            _lite_release(self._uri)
 
     def ping(self) -> bool:
         client = self._client
