@@ -128,3 +128,24 @@ def test_retries_ride_out_a_remote_that_comes_up(cluster: Cluster) -> None:
     scores = reranker.score(RerankInput(text=QUERY), [RerankInput(text="Fan module F-2 replacement.")])
     assert len(calls) == 3 and len(scores) == 1
     assert reranker.info().state is ModelState.READY
+
+
+def test_the_api_flags_a_degraded_search(cluster: Cluster, front: Runtime) -> None:
+    from tests.api.server import LiveServer
+
+    dead = f"http://127.0.0.1:{free_port()}/v1/rerank"
+    api = LiveServer.start(
+        front_settings(cluster, reranker_url=dead, reranker_retries=0, reranker_timeout_s=2.0)
+    )
+    try:
+        with api.client() as client:
+            resp = client.post("/v1/search", json={"text": QUERY, "top_k": 3})
+            assert resp.status_code == 200, resp.text
+            body = resp.json()
+            assert body["reranked"] is False
+            assert "retrieval order" in body["degraded"] and dead in body["degraded"]
+            assert body["results"] and all(r["rerank_score"] is None for r in body["results"])
+            model = client.get("/v1/models/reranker").json()
+            assert model["state"] == "failed" and model["backend"] == "remote-vlsearch"
+    finally:
+        api.stop()
