@@ -120,3 +120,33 @@ def test_export_refuses_a_non_empty_folder(deployment: Deployment, exported: Pat
     rt = deployment.runtime
     with pytest.raises(InputRejectedError, match="not empty"):
         export_deployment(settings=rt.settings, catalog=rt.catalog, store=rt.store, dest=exported)
+
+
+def test_cli_export_then_import(
+    deployment: Deployment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from vlsearch.cli import app
+
+    rt = deployment.runtime
+    monkeypatch.setenv("VLSEARCH_PROFILE", "cpu")
+    monkeypatch.setenv("VLSEARCH_RERANKER", "")
+    monkeypatch.setenv("VLSEARCH_DATA_DIR", str(rt.settings.data_dir))
+    runner = CliRunner()
+    rows = rt.store.count()
+    rt.close()  # Milvus Lite: one client per data dir in this process; the CLI opens its own
+    try:
+        out = runner.invoke(app, ["export", str(tmp_path / "cli-backup")])
+        assert out.exit_code == 0, out.output
+        assert f"exported {rows} rows" in out.output
+    finally:
+        rt.start()
+    monkeypatch.setenv("VLSEARCH_DATA_DIR", str(tmp_path / "restored"))
+    out = runner.invoke(app, ["import", str(tmp_path / "cli-backup")])
+    assert out.exit_code == 0, out.output
+    assert f"imported {rows} rows" in out.output
+    again = runner.invoke(app, ["import", str(tmp_path / "cli-backup")])
+    assert again.exit_code == 2 and "already holds" in again.output
+    doctor = runner.invoke(app, ["doctor"])
+    assert doctor.exit_code == 0 and "clean" in doctor.output, doctor.output
