@@ -149,3 +149,16 @@ def test_the_api_flags_a_degraded_search(cluster: Cluster, front: Runtime) -> No
             assert model["state"] == "failed" and model["backend"] == "remote-vlsearch"
     finally:
         api.stop()
+
+
+def test_text_kind_sends_plain_strings(cluster: Cluster, tmp_path: Path) -> None:
+    # vlsearch's /v1/rerank also takes the plain Jina/Cohere shape, so it stands in for vLLM here.
+    reranker = RemoteReranker(url=cluster.remote.rerank_url, kind="text")
+    photo = tmp_path / "panel.png"
+    photo.write_bytes(panel_png("FAN", (("FAN", "#e0201b"),)))
+    docs = [RerankInput(text="Fan tray lights", image=str(photo)), RerankInput(text="Cafeteria hours")]
+    scores = reranker.score(RerankInput(text=QUERY), docs)
+    # Media are dropped: the scores are those of the texts alone.
+    expected = _direct(cluster, {"query": QUERY, "documents": ["Fan tray lights", "Cafeteria hours"]})
+    assert scores == pytest.approx([expected[0], expected[1]])
+    assert reranker.info().backend == "remote-text"
