@@ -58,6 +58,7 @@ typecheck: install
 bench: install
 	$(BIN)/python benchmarks/search_latency.py
 	$(BIN)/python benchmarks/ingest_speed.py
+	$(BIN)/python benchmarks/server_vs_embedded.py
 	$(BIN)/python benchmarks/workers_speed.py
 
 clean:
