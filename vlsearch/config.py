@@ -83,6 +83,9 @@ class Settings(BaseSettings):
         3, description="claims per ingest task (crashed workers count) before it is failed"
     )
     worker_poll_seconds: float = Field(1.0, description="how often an idle `vlsearch worker` looks for tasks")
+    ingest_workers: bool = Field(
+        False, description="queue API uploads for `vlsearch worker` processes instead of ingesting in-process"
+    )
 
     # retrieval
     candidates_per_collection: int = Field(50, description="dense and BM25 hits fetched per collection")

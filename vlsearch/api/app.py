@@ -22,6 +22,7 @@ from vlsearch.api.workers import IngestJobs, ModelLoader
 from vlsearch.config import Settings
 from vlsearch.errors import InputRejectedError, StoreUnavailableError
 from vlsearch.models.base import ModelInfo
+from vlsearch.worker import QueuedIngestJobs
 
 log = logging.getLogger("vlsearch.api")
 
@@ -56,7 +57,11 @@ def create_app(settings: Settings, runtime: Any = None) -> FastAPI:
         scratch = settings.data_dir / "tmp" / "api"
         shutil.rmtree(scratch, ignore_errors=True)  # leftovers of a crashed run
         scratch.mkdir(parents=True, exist_ok=True)
-        jobs = IngestJobs(runtime=rt, metrics=metrics)
+        jobs: IngestJobs | QueuedIngestJobs
+        if settings.ingest_workers:
+            jobs = QueuedIngestJobs(settings=settings, catalog=rt.catalog)
+        else:
+            jobs = IngestJobs(runtime=rt, metrics=metrics)
         jobs.start()
         state = ApiState(
             runtime=rt,

@@ -21,6 +21,7 @@ _RECONNECT_EVERY_S = 5.0
 if TYPE_CHECKING:
     from vlsearch.api.workers import IngestJobs, ModelLoader
     from vlsearch.runtime import Runtime
+    from vlsearch.worker import QueuedIngestJobs
 
 
 @dataclass
@@ -29,7 +30,7 @@ class ApiState:
     keyring: KeyRing
     metrics: Metrics
     limits: ApiLimits
-    jobs: IngestJobs
+    jobs: IngestJobs | QueuedIngestJobs
     loader: ModelLoader
     scratch_dir: Path  # per-request query uploads live here and are deleted after the request
     media_url_hosts: tuple[str, ...] = ()  # hosts rerank may fetch media URLs from (none by default)
