@@ -107,7 +107,7 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         return
     proc.terminate()
     try:
-        proc.wait(timeout=10)
+        proc.wait(timeout=5)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(timeout=10)
