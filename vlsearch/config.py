@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     max_query_video_seconds: float = Field(120.0, description="longest video accepted as a query")
     keyframe_fps: float = Field(1.0, description="keyframe sampling rate (0.2 suits long videos)")
     max_keyframes: int = Field(64, description="most keyframes kept per video")
+    extract_timeout_s: float = Field(
+        120.0, description="per-file extraction time limit in a worker process (0 = extract in-process)"
+    )
+    extract_memory_mb: int = Field(4096, description="address-space cap of an extraction worker (0 = none)")
     allowed_roots: Annotated[list[Path], NoDecode] = Field(
         default_factory=list, description="dirs ingest may read, ':'-separated; default: the working dir"
     )

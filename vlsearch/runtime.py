@@ -107,6 +107,7 @@ class Runtime:
         self.store.connect()
 
     def close(self) -> None:
+        self.pipeline.close()
         self.store.close()
         self.catalog.close()
 

@@ -10,7 +10,6 @@ import pytest
 from tests.hostile import files as F
 from tests.pipeline.conftest import make_settings
 from vlsearch.demo.writers import Doc, Heading, Para, write_docx
-from vlsearch.ingest.isolation import IsolationSettings
 from vlsearch.runtime import Runtime
 
 # name -> (expected status, words the failure reason must contain (lower case))
@@ -41,12 +40,18 @@ CONTROL_NAME = "run\nbook\u202egpj.md"  # a newline and a right-to-left override
 @pytest.fixture(scope="module")
 def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
     tmp = tmp_path_factory.mktemp("hostile")
+    # a short extraction time limit (VLSEARCH_EXTRACT_TIMEOUT_S, default 120 s) for the slow PDF
     settings = make_settings(
-        tmp, max_file_mb=8, max_uncompressed_mb=32, max_pages=50, max_video_seconds=3.0, max_keyframes=4
+        tmp,
+        max_file_mb=8,
+        max_uncompressed_mb=32,
+        max_pages=50,
+        max_video_seconds=3.0,
+        max_keyframes=4,
+        extract_timeout_s=3.0,
+        extract_memory_mb=2048,
     )
     rt = Runtime.from_settings(settings)
-    # a short extraction time limit (VLSEARCH_EXTRACT_TIMEOUT_S, default 120 s) for the slow PDF
-    rt.pipeline._extractor.settings = IsolationSettings(timeout_s=3.0, memory_mb=2048)
     rt.start()
     try:
         yield rt

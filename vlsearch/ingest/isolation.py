@@ -21,11 +21,14 @@ import weakref
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vlsearch.errors import ExtractionError, VlsearchError
 from vlsearch.ingest.limits import Limits
 from vlsearch.types import Extraction
+
+if TYPE_CHECKING:
+    from vlsearch.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +45,8 @@ class IsolationSettings:
     memory_mb: int = 4096
 
     @classmethod
-    def from_settings(cls, settings: Any) -> IsolationSettings:
-        # read with defaults until config.Settings has the fields (extract_timeout_s, extract_memory_mb)
-        return cls(
-            timeout_s=float(getattr(settings, "extract_timeout_s", cls.timeout_s)),
-            memory_mb=int(getattr(settings, "extract_memory_mb", cls.memory_mb)),
-        )
+    def from_settings(cls, settings: Settings) -> IsolationSettings:
+        return cls(timeout_s=settings.extract_timeout_s, memory_mb=settings.extract_memory_mb)
 
 
 @dataclass(frozen=True)

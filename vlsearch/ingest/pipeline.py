@@ -193,8 +193,16 @@ class IngestPipeline:
             )
         return IngestReport(tuple(results), time.perf_counter() - started)
 
+    def close(self) -> None:
+        """Stop the extraction worker processes (they also exit when this process does)."""
+        self._extractor.close()
+
     def delete_document(self, doc_id: str) -> bool:
         record = self._catalog.get_document(doc_id)
+        if record is not None:
+            # a crash part-way then leaves a failed record, not a ready one without rows that
+            # `vlsearch doctor --repair` would index again from the kept copy
+            self._catalog.set_status(doc_id, DocStatus.FAILED, error="deletion interrupted; delete it again")
         removed = self._store.delete_document(doc_id)
         shutil.rmtree(self._media_folder(doc_id), ignore_errors=True)
         deleted = self._catalog.delete_document(doc_id)
