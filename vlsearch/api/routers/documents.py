@@ -81,7 +81,8 @@ def get_job(job_id: str, state: StateDep, caller: CallerDep) -> JobOut:
 def list_documents(
     state: StateDep,
     caller: CallerDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    # bounded: SQLite integers are 64-bit, a larger offset was an OverflowError (500)
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     doc_type: Annotated[str | None, Query(max_length=32)] = None,
     status_: Annotated[DocStatus | None, Query(alias="status")] = None,

@@ -28,9 +28,15 @@ class ErrorEnvelope(ResponseModel):
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorEnvelope, "description": text}
     for status, text in (
+        # 400/409/415 come from VlsearchError subclasses (a refused filter value or file, a name
+        # conflict, an unsupported type); undocumented they broke clients generated from the schema.
+        (400, "Input refused; the message says what to change"),
         (401, "Missing or unknown API key"),
+        (403, "Not allowed for the caller"),
         (404, "Not found, or not visible to the caller's groups"),
+        (409, "Conflicts with an existing resource"),
         (413, "Request body over the named limit"),
+        (415, "Unsupported media type"),
         (422, "Invalid request; the message says which fields to change"),
         (503, "Milvus or a model is unavailable"),
     )
