@@ -227,10 +227,10 @@ class IngestPipeline:
                 name, doc_id, source, previous, f"internal error: {exc!r}", tuple(groups)
             )
 
-        self._write(prepared)
+        self._write(prepared, replacing=previous is not None)
         return FileResult(name=name, status="ingested", doc_id=doc_id, error="", items=len(prepared.items))
 
-    def _write(self, prepared: _Prepared) -> None:
+    def _write(self, prepared: _Prepared, *, replacing: bool) -> None:
         """Replace the document's rows without a moment where a searchable document is missing.
 
         The catalog says INDEXING while rows change, so start-up recovery and `vlsearch doctor`
@@ -243,7 +243,9 @@ class IngestPipeline:
         try:
             self._store.upsert(prepared.items, prepared.vectors)
             keep = {item.id for item in prepared.items}
-            stale = [i for i in self._store.item_ids(doc.id) if i not in keep]
+            # a document with no catalog record has no rows (INDEXING is recorded before any
+            # row is written), so a first ingest skips the query
+            stale = [i for i in self._store.item_ids(doc.id) if i not in keep] if replacing else []
             if stale:
                 old = self._store.get(stale)
                 stale_media = [p for item in old for p in (item.media, item.thumbnail) if p]
