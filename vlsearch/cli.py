@@ -232,10 +232,34 @@ def evaluate(
         list[str] | None, typer.Option(help="Embedders to compare (repeatable; default the configured one).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    report_dir: Annotated[
+        Path | None, typer.Option("--report", help="Write report.md, report.json and PNG charts here.")
+    ] = None,
+    rerank: Annotated[
+        bool, typer.Option(help="Media sets: also score reranked results when a reranker is available.")
+    ] = True,
 ) -> None:
-    """Evaluate retrieval quality on a BEIR-layout set in a fresh temporary store."""
+    """Evaluate retrieval quality on a BEIR-layout set in a fresh temporary store.
+
+    A set whose corpus rows name files (`path`) or whose queries carry an `image` or `video` is
+    ingested file by file and searched through the full service, scored per query modality."""
+    from vlsearch.eval.media import evaluate_media_set, load_media_set
     from vlsearch.eval.runner import DEFAULT_MODES, run_eval
 
+    media_set = load_media_set(corpus, queries, qrels)
+    if media_set.has_media:
+        media_report = evaluate_media_set(get_settings(), media_set, rerank=rerank)
+        if report_dir is not None:
+            from vlsearch.eval.report import write_report
+
+            console.print(f"report: {write_report(media_report, report_dir)}")
+        if as_json:
+            console.print_json(media_report.to_json())
+        else:
+            console.print(media_report.to_table())
+        return
+    if report_dir is not None:
+        raise typer.BadParameter("--report needs a set with image/video queries or file corpus rows")
     report = run_eval(
         get_settings(),
         corpus,
@@ -249,6 +273,21 @@ def evaluate(
         console.print_json(report.to_json())
     else:
         console.print(report.to_table())
+
+
+@app.command(name="eval-media-set")
+def eval_media_set(
+    out_dir: Annotated[Path, typer.Argument(help="Folder to write the set into (created).")],
+) -> None:
+    """Write the built-in multimodal evaluation set (skimage photos, demo documents, rack photo and
+    racking video; text, image and video queries with judgments)."""
+    from vlsearch.eval.media_set import write_media_set
+
+    folder = write_media_set(out_dir)
+    console.print(
+        f"wrote {folder}: vlsearch eval --corpus {folder}/corpus.jsonl --queries {folder}/queries.jsonl "
+        f"--qrels {folder}/qrels.tsv --report {folder}/report"
+    )
 
 
 @app.command()

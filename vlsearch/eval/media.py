@@ -98,7 +98,7 @@ class MediaEvalReport:
                 + " ".join(f"{r.metrics[m]:>9.4f}" for m in METRIC_NAMES)
             )
         if self.rerank_note:
-            lines.append(f"reranker: {self.rerank_note}")
+            lines.append(f"no reranked rows: {self.rerank_note}")
         if self.failed_files:
             lines.append("failed to ingest: " + "; ".join(self.failed_files))
         return "\n".join(lines)
@@ -181,9 +181,12 @@ def evaluate_media_set(settings: Settings, mset: MediaSet, *, rerank: bool = Tru
             if info.state == ModelState.READY:
                 reranker_name, passes = info.model_id or "reranker", [False, True]
             else:
-                note = f"could not be loaded: {info.error}"
+                note = f"the reranker could not be loaded: {info.error}"
         elif rerank:
-            note = "none configured for this profile (set VLSEARCH_RERANKER / VLSEARCH_RERANK_ON_CPU)"
+            note = (
+                "no reranker is configured for this profile "
+                "(set VLSEARCH_RERANKER / VLSEARCH_RERANK_ON_CPU)"
+            )
 
         rows: list[MediaEvalRow] = []
         for reranked in passes:
@@ -201,7 +204,7 @@ def evaluate_media_set(settings: Settings, mset: MediaSet, *, rerank: bool = Tru
                 t0 = time.perf_counter()
                 result = rt.search.search(query)
                 ms[q.id] = (time.perf_counter() - t0) * 1000
-                if reranked and not result.reranked:
+                if reranked and result.hits and not result.reranked:  # no candidates: nothing to rerank
                     raise RuntimeError(f"query {q.id} was not reranked: {result.degraded}")
                 runs[q.id] = [to_set.get(h.item.doc_id, h.item.doc_id) for h in result.hits]
             for modality in (*MODALITIES, "all"):

@@ -65,7 +65,7 @@ def write_report(report: MediaEvalReport, out_dir: Path) -> Path:
         "",
     ]
     if report.rerank_note:
-        lines += [f"No reranked rows: the reranker {report.rerank_note}.", ""]
+        lines += [f"No reranked rows: {report.rerank_note}.", ""]
     if report.failed_files:
         lines += ["Files that failed to ingest:", ""] + [f"- {f}" for f in report.failed_files] + [""]
     lines += [f"![{c.stem}]({c.name})" for c in charts]
