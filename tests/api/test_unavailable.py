@@ -20,6 +20,7 @@ def orphan_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Li
         data_dir=tmp_path_factory.mktemp("orphan-data"),
         profile="cpu",
         milvus_uri=f"http://127.0.0.1:{port}",  # nothing listens there yet
+        milvus_connect_timeout_s=2.0,  # start-up waits briefly, then serves and answers 503
     )
     server = LiveServer.start(settings)
     try:

@@ -48,7 +48,7 @@ class ApiState:
                 return
             self._last_attempt = now
             try:
-                self.runtime.store.connect()
+                self.runtime.store.connect(wait=False)
             except StoreUnavailableError as exc:
                 log.warning("Milvus still unreachable: %s", exc)
                 return

@@ -123,12 +123,15 @@ class Store:
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def connect(self) -> None:
-        """Open the client, create missing collections, refuse a store built by another embedder."""
+    def connect(self, *, wait: bool = True) -> None:
+        """Open the client, create missing collections, refuse a store built by another embedder.
+
+        `wait=False` makes one attempt even where a connect timeout is set (request-time reconnects
+        must not hold a request for the whole start-up budget)."""
         with self._lock:
             if self._client is not None:
                 return
-            client = self._open_with_retry()
+            client = self._open_with_retry() if wait else self._open_client()
             try:
                 for name in COLLECTIONS:
                     self._ensure_collection(client, name)
