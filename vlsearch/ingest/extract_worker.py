@@ -47,8 +47,25 @@ def serve(recv: Connection, send: Connection, memory_mb: int) -> None:
             send.send(("bug", traceback.format_exc(limit=5)))
 
 
+def _die_with_parent() -> None:
+    """Exit when the process that started us dies, even if a sibling still holds our pipe open
+    (a SIGKILLed server otherwise left an idle worker behind). Linux only; elsewhere the pipe's EOF
+    is the signal."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import os
+    import signal
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() == 1:  # the parent died before prctl took effect
+        os._exit(0)
+
+
 def main(argv: list[str]) -> None:
     in_fd, out_fd, memory_mb = int(argv[0]), int(argv[1]), int(argv[2])
+    _die_with_parent()
     if memory_mb > 0:
         import resource
 
