@@ -1,6 +1,5 @@
 """API controls that need a live server: keys never logged or echoed, CORS closed by default, and
-the loopback-only mode's open gaps (Host / cross-site checks), kept as strict xfails so fixing
-them flips these tests (see SECURITY.md)."""
+the loopback-only mode's guards against DNS rebinding (Host) and cross-site writes (see SECURITY.md)."""
 
 from __future__ import annotations
 
@@ -76,18 +75,12 @@ def test_keyed_server_refuses_requests_without_a_key(keyed: LiveServer) -> None:
             assert resp.status_code == 401 and resp.json()["error"]["code"] == "unauthorized"
 
 
-@pytest.mark.xfail(
-    strict=True, reason="API gap: with auth off, the Host header is not checked (DNS rebinding)"
-)
 def test_open_loopback_server_refuses_foreign_host_headers(open_loopback: LiveServer) -> None:
     with open_loopback.client() as client:
         resp = client.get("/v1/documents", headers={"Host": "rebind.evil.example"})
         assert resp.status_code in (400, 403, 421)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="API gap: with auth off, cross-site simple requests are accepted (CSRF)"
-)
 def test_open_loopback_server_refuses_cross_site_writes(open_loopback: LiveServer, tmp_path: Path) -> None:
     with open_loopback.client() as client:
         resp = client.post(
