@@ -17,16 +17,41 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from vlsearch.config import Settings  # noqa: E402
-from vlsearch.demo.writers import Doc, Heading, PageBreak, Para, Table, write_pdf  # noqa: E402
-from vlsearch.ingest.extractors import extract  # noqa: E402
-from vlsearch.ingest.limits import Limits  # noqa: E402
-from vlsearch.runtime import Runtime  # noqa: E402
+from vlsearch.config import Settings
+from vlsearch.demo.writers import Doc, Heading, PageBreak, Para, Table, write_pdf
+from vlsearch.ingest.extractors import extract
+from vlsearch.ingest.limits import Limits
+from vlsearch.runtime import Runtime
 
-WORDS = (
-    "server node rack rail power supply fan controller firmware battery cable switch port link error "
-    "warning alarm status light replace inspect verify torque screw airflow cooling temperature"
-).split()
+WORDS = [
+    "server",
+    "node",
+    "rack",
+    "rail",
+    "power",
+    "supply",
+    "fan",
+    "controller",
+    "firmware",
+    "battery",
+    "cable",
+    "switch",
+    "port",
+    "link",
+    "error",
+    "warning",
+    "alarm",
+    "status",
+    "light",
+    "replace",
+    "inspect",
+    "verify",
+    "torque",
+    "screw",
+    "airflow",
+    "cooling",
+    "temperature",
+]
 
 
 def long_manual(pages: int, seed: int = 13) -> Doc:
@@ -37,7 +62,9 @@ def long_manual(pages: int, seed: int = 13) -> Doc:
         for _ in range(3):
             blocks.append(Para(" ".join(rng.choice(WORDS) for _ in range(70)) + "."))
         if page % 10 == 0:
-            blocks.append(Table(("Code", "Meaning"), tuple((f"E-{page}{i}", rng.choice(WORDS)) for i in range(4))))
+            blocks.append(
+                Table(("Code", "Meaning"), tuple((f"E-{page}{i}", rng.choice(WORDS)) for i in range(4)))
+            )
         if page < pages:
             blocks.append(PageBreak())
     return Doc(title=f"Generated {pages}-page manual", blocks=tuple(blocks))

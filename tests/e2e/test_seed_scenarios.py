@@ -47,7 +47,9 @@ def _names(runtime: Runtime, query: Query) -> list[str]:
     return [hit.item.name for hit in runtime.search.search(query).hits]
 
 
-def test_photo_plus_text_finds_the_node07_manual_first(demo_runtime: Runtime, queries: dict[str, Path]) -> None:
+def test_photo_plus_text_finds_the_node07_manual_first(
+    demo_runtime: Runtime, queries: dict[str, Path]
+) -> None:
     query = Query(text="Node-07 error log analysis", image_paths=(str(queries["photo"]),), rerank=False)
     names = _names(demo_runtime, query)
     manual = "node07_hardware_diagnostic_manual.pdf"
@@ -71,7 +73,10 @@ def test_video_finds_the_racking_sop_section(demo_runtime: Runtime, queries: dic
 
 
 def test_chinese_and_cross_language_queries(demo_runtime: Runtime) -> None:
-    assert _names(demo_runtime, Query(text="电源模块更换步骤", rerank=False))[0] == "psu_replacement_procedure_zh.docx"
+    assert (
+        _names(demo_runtime, Query(text="电源模块更换步骤", rerank=False))[0]
+        == "psu_replacement_procedure_zh.docx"
+    )
     # cross-lingual: the 4-bit multilingual-e5-small of the CPU profile places the Chinese standard
     # around rank 6 of 15 documents for this English question (dense scores within 0.02 of each
     # other); the Qwen3-VL embedder and reranker of the GPU profile are what rank it first.

@@ -37,8 +37,12 @@ def _search(runtime: Runtime, text: str, **filters: object) -> list[str]:
 
 
 def test_bad_files_fail_alone_with_reasons(runtime: Runtime, root: Path, tmp_path: Path) -> None:
-    good_pdf = write_pdf(root / "pump_manual.pdf", _manual("Pump P-200 manual", "Prime the pump P-200 before start."))
-    good_docx = write_docx(root / "chiller.docx", _manual("Chiller guide", "The chiller CH-9 alarm A-41 means low refrigerant."))
+    good_pdf = write_pdf(
+        root / "pump_manual.pdf", _manual("Pump P-200 manual", "Prime the pump P-200 before start.")
+    )
+    good_docx = write_docx(
+        root / "chiller.docx", _manual("Chiller guide", "The chiller CH-9 alarm A-41 means low refrigerant.")
+    )
     corrupt = root / "corrupt.pdf"
     corrupt.write_bytes(good_pdf.read_bytes()[:300])
     encrypted = _encrypted_pdf(root / "locked.pdf", good_pdf)
@@ -74,7 +78,9 @@ def test_bad_files_fail_alone_with_reasons(runtime: Runtime, root: Path, tmp_pat
 
 
 def test_reingest_is_idempotent_and_changes_replace_rows(runtime: Runtime, root: Path) -> None:
-    path = write_docx(root / "ups.docx", _manual("UPS runbook", "Battery string B2 must be replaced every 4 years."))
+    path = write_docx(
+        root / "ups.docx", _manual("UPS runbook", "Battery string B2 must be replaced every 4 years.")
+    )
     first = runtime.pipeline.ingest_paths([path], groups=("public",)).results[0]
     assert first.status == "ingested" and first.items > 0
     doc_id = first.doc_id
