@@ -210,7 +210,8 @@ def test_models_load_unload_and_rerank(deployment: Deployment, alpha) -> None:
 
 def test_metrics_expose_route_latency_stages_ingest_and_model_state(deployment: Deployment, alpha) -> None:
     alpha.post("/v1/search", json={"text": "power supply", "rerank": False})
-    text = httpx.get(deployment.server.url + "/metrics").text
+    assert httpx.get(deployment.server.url + "/metrics").status_code == 401  # keys configured: key needed
+    text = alpha.get("/metrics").text
     assert 'vlsearch_http_request_seconds_count{method="POST",route="/v1/search",status="200"}' in text
     assert 'vlsearch_search_stage_seconds_count{stage="retrieve"}' in text
     assert 'vlsearch_ingest_files_total{status="ingested"}' in text

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from vlsearch.api.deps import OptionalCallerDep, StateDep
+from vlsearch.api.deps import CallerDep, OptionalCallerDep, StateDep
 from vlsearch.api.routers.models import model_out
 from vlsearch.api.schemas.health import HealthOut, LimitsOut, ReadyOut
 from vlsearch.api.version import __version__
@@ -87,7 +87,8 @@ def limits(state: StateDep) -> LimitsOut:
 
 
 @router.get("/metrics", include_in_schema=False)
-def metrics(state: StateDep) -> Response:
+def metrics(state: StateDep, _caller: CallerDep) -> Response:
+    """Needs a key when keys are configured (scrapers send `Authorization: Bearer <key>`)."""
     return Response(state.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
 
