@@ -40,7 +40,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="vlsearch-load-") as tmp:
         folder = Path(tmp)
         paths = write_notes(folder / "notes", args.files)
-        server = LiveServer.start(get_settings(data_dir=folder / "data", profile="cpu"))
+        settings = get_settings(data_dir=folder / "data", profile="cpu")
+        server = LiveServer.start(settings)
         try:
             started = time.perf_counter()
             report = search_during_ingest(server.url, paths, searchers=args.searchers, batch=args.batch)
@@ -51,6 +52,8 @@ def main() -> None:
         "benchmark": "load_during_ingest",
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "embedder": settings.embedder,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "searchers": args.searchers,
         "batch": args.batch,
         "wall_seconds": round(wall, 2),
