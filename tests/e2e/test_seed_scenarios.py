@@ -68,8 +68,19 @@ def test_photo_alone_reads_the_label(demo_runtime: Runtime, queries: dict[str, P
 def test_video_finds_the_racking_sop_section(demo_runtime: Runtime, queries: dict[str, Path]) -> None:
     hits = demo_runtime.search.search(Query(video_path=str(queries["video"]), rerank=False)).hits
     assert hits[0].item.name.startswith("server_racking_sop"), [h.item.name for h in hits]
-    assert hits[0].item.modality == Modality.TEXT
-    assert any(word in hits[0].item.text.lower() for word in ("rail", "rack", "unbox", "screw"))
+    # the SOP's best row may be its workflow figure (in the Procedure section); its numbered
+    # procedure text must follow right behind it when one document may contribute several rows
+    rows = demo_runtime.search.search(
+        Query(video_path=str(queries["video"]), rerank=False, per_doc_limit=0, top_k=4)
+    ).hits
+    steps = [
+        h
+        for h in rows
+        if h.item.name.startswith("server_racking_sop")
+        and h.item.modality == Modality.TEXT
+        and all(word in h.item.text.lower() for word in ("unbox", "rail"))
+    ]
+    assert steps, [(h.item.name, h.item.modality.value, h.item.text[:60]) for h in rows]
 
 
 def test_chinese_and_cross_language_queries(demo_runtime: Runtime) -> None:

