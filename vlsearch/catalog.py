@@ -15,7 +15,7 @@ import fcntl
 import json
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -315,6 +315,15 @@ class Catalog:
         with self._e().connect() as conn:
             row = conn.execute(select(_documents).where(_documents.c.id == doc_id)).mappings().first()
             return None if row is None else self._record(conn, row)
+
+    def statuses(self, doc_ids: Iterable[str]) -> dict[str, DocStatus]:
+        """Status per known document, in one query (a search hides unsettled documents with it)."""
+        ids = list(dict.fromkeys(doc_ids))
+        if not ids:
+            return {}
+        stmt = select(_documents.c.id, _documents.c.status).where(_documents.c.id.in_(ids))
+        with self._e().connect() as conn:
+            return {row.id: DocStatus(row.status) for row in conn.execute(stmt)}
 
     def find_by_source(self, source: str) -> DocumentRecord | None:
         stmt = (

@@ -85,6 +85,7 @@ class Runtime:
             rerank_stage=rerank_stage,
             # a GPU reranker loads on first use; on CPU only an explicit load (it is slow there)
             rerank_autoload=profile.profile is Profile.GPU or bool(settings.reranker_url),
+            catalog=catalog,
         )
         return cls(
             settings=settings,

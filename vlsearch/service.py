@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING
 
 from vlsearch.errors import ModelUnavailableError
 from vlsearch.models.base import ModelState
+from vlsearch.retrieve.visibility import settled
 from vlsearch.types import Hit, Query
 
 if TYPE_CHECKING:
+    from vlsearch.catalog import Catalog
     from vlsearch.rerank.stage import RerankStage
     from vlsearch.retrieve.query_media import QueryMediaReader
     from vlsearch.retrieve.searcher import Searcher
@@ -37,7 +39,10 @@ class SearchService:
         query_media: QueryMediaReader,
         rerank_stage: RerankStage | None = None,
         rerank_autoload: bool = False,
+        catalog: Catalog | None = None,
     ) -> None:
+        """`catalog`: when given, only rows of settled documents are shown (see retrieve.visibility)."""
+        self._catalog = catalog
         self._searcher = searcher
         self._query_media = query_media
         self._rerank_stage = rerank_stage
@@ -60,6 +65,8 @@ class SearchService:
         candidates = self._searcher.retrieve(
             query, media_texts=media_texts, media_images=media_images, media_frames=media_frames
         )
+        if self._catalog is not None:
+            candidates = settled(self._catalog, candidates)
         timings["retrieve"] = _ms(t0)
 
         reranked, degraded = False, ""

@@ -6,8 +6,6 @@ import json
 import re
 import shutil
 import uuid
-from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -27,7 +25,6 @@ from vlsearch.api.schemas.search import (
 )
 from vlsearch.api.state import ApiState
 from vlsearch.api.uploads import save_query_image, save_query_video
-from vlsearch.catalog import Catalog, DocStatus
 from vlsearch.types import Hit, Modality, Query, SearchFilter
 
 router = APIRouter(prefix="/v1", tags=["search"], responses=ERROR_RESPONSES)
@@ -120,37 +117,13 @@ def _run(state: ApiState, query: Query, *, kind: str) -> SearchResponse:
     result = state.runtime.search.search(query)
     state.metrics.observe_stages(result.timings_ms)
     state.metrics.searches.labels(kind=kind, reranked=str(result.reranked).lower()).inc()
-    hits = settled_hits(state.runtime.catalog, result.hits)
     return SearchResponse(
-        results=[hit_out(replace(hit, rank=rank)) for rank, hit in enumerate(hits, start=1)],
+        results=[hit_out(hit) for hit in result.hits],
         reranked=result.reranked,
         degraded=result.degraded,
         total_candidates=result.total_candidates,
         timings_ms=dict(result.timings_ms),
     )
-
-
-def settled_hits(catalog: Catalog, hits: Sequence[Hit]) -> list[Hit]:
-    """Drop hits of documents a search must not show yet (or any more).
-
-    The pipeline upserts a document's rows before its catalog record says READY, in batches and per
-    collection, so a search can land between the two: a new document would be shown half-indexed.
-    Hidden: no record (deleted, or not yet recorded), FAILED or PENDING, and INDEXING for the first
-    time (created_at == updated_at: put_document wrote both). An INDEXING update of a document that
-    was ready stays visible: the pipeline keeps its old rows until the new ones are in."""
-    verdict: dict[str, bool] = {}
-    kept = []
-    for hit in hits:
-        doc_id = hit.item.doc_id
-        if doc_id not in verdict:
-            record = catalog.get_document(doc_id)
-            verdict[doc_id] = record is not None and (
-                record.status == DocStatus.READY
-                or (record.status == DocStatus.INDEXING and record.created_at != record.updated_at)
-            )
-        if verdict[doc_id]:
-            kept.append(hit)
-    return kept
 
 
 def hit_out(hit: Hit) -> SearchHitOut:
