@@ -3,14 +3,17 @@ doctor | export | import."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
+import httpx
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -53,8 +56,8 @@ def _runtime(settings: Settings) -> Iterator:  # type: ignore[type-arg]
         if "DataDirLocked" in type(exc).__name__ or "locked" in str(exc).lower():
             err.print(
                 f"[red]error:[/red] {settings.resolved_milvus_uri} is in use by another process "
-                "(Milvus Lite allows one process per data dir). Stop `vlsearch serve`, or send the "
-                "files through its API (POST /v1/documents), or use a Milvus server URI."
+                "(Milvus Lite allows one process per data dir). Add --api http://127.0.0.1:8000 to go "
+                "through the running server, stop `vlsearch serve`, or use a Milvus server URI."
             )
             raise typer.Exit(2) from exc
         raise
@@ -72,14 +75,19 @@ def _groups(value: str) -> tuple[str, ...]:
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders to ingest.")],
     groups: Annotated[str, typer.Option(help="Comma-separated access groups.")] = "public",
+    api: Annotated[
+        str | None, typer.Option(help="Send the files to a running server, e.g. http://127.0.0.1:8000.")
+    ] = None,
+    api_key: Annotated[str, typer.Option(envvar="VLSEARCH_API_KEY", help="Key for --api.")] = "",
 ) -> None:
-    """Ingest files (documents, images, videos) into the index."""
+    """Ingest files (documents, images, videos) into the index, or through a running server (--api)."""
     from vlsearch.ingest.paths import expand
+    from vlsearch.ingest.pipeline import IngestReport
 
-    settings = get_settings()
     files = list(expand(paths))
+    started = time.perf_counter()
     with (
-        _runtime(settings) as runtime,
+        contextlib.nullcontext() if api else _runtime(get_settings()) as runtime,
         Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -93,7 +101,19 @@ def ingest(
         def tick(result) -> None:  # type: ignore[no-untyped-def]
             bar.update(task, advance=1, description=f"{result.status:9} {result.name[:40]}")
 
-        report = runtime.pipeline.ingest_paths(files, groups=_groups(groups), progress=tick)
+        if api:
+            from vlsearch.remote_client import ApiClient
+
+            try:
+                with ApiClient(url=api, api_key=api_key) as client:
+                    results = client.ingest(files, groups=_groups(groups), progress=tick)
+            except (VlsearchError, httpx.HTTPError) as exc:
+                err.print(f"[red]error:[/red] {exc}")
+                raise typer.Exit(2) from exc
+            report = IngestReport(tuple(results), time.perf_counter() - started)
+        else:
+            assert runtime is not None
+            report = runtime.pipeline.ingest_paths(files, groups=_groups(groups), progress=tick)
     table = Table(title=f"ingest summary ({report.seconds:.1f} s)")
     table.add_column("file")
     table.add_column("status")
@@ -121,13 +141,18 @@ def search(
     instruction: Annotated[str | None, typer.Option(help="Reranker instruction.")] = None,
     doc_type: Annotated[list[str] | None, typer.Option("--type", help="Restrict to document types.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    api: Annotated[str | None, typer.Option(help="Ask a running server, e.g. http://127.0.0.1:8000.")] = None,
+    api_key: Annotated[str, typer.Option(envvar="VLSEARCH_API_KEY", help="Key for --api.")] = "",
 ) -> None:
-    """Search with text, an image and/or a video."""
+    """Search with text, an image and/or a video (locally, or through a running server with --api)."""
     from vlsearch.types import Query, SearchFilter
 
     if not text and not image and video is None:
         err.print("[red]error:[/red] give query text, --image or --video")
         raise typer.Exit(2)
+    if api:
+        _search_remote(api, api_key, text, image, video, top_k, rerank, instruction, doc_type, as_json)
+        return
     settings = get_settings()
     query = Query(
         text=text,
@@ -165,6 +190,52 @@ def search(
             hit.item.name,
             hit.item.locator.label() or hit.item.modality.value,
             hit.item.text[:160].replace("\n", " "),
+        )
+    console.print(table)
+
+
+def _search_remote(
+    api: str,
+    api_key: str,
+    text: str,
+    image: list[Path] | None,
+    video: Path | None,
+    top_k: int,
+    rerank: bool,
+    instruction: str | None,
+    doc_type: list[str] | None,
+    as_json: bool,
+) -> None:
+    from vlsearch.remote_client import ApiClient
+
+    body: dict[str, object] = {"text": text, "top_k": top_k, "rerank": rerank, "instruction": instruction}
+    if doc_type:
+        body["filters"] = (
+            {"doc_types": list(doc_type)}
+            if not (image or video)
+            else json.dumps({"doc_types": list(doc_type)})
+        )
+    try:
+        with ApiClient(url=api, api_key=api_key) as client:
+            payload = client.search(body, image=image[0] if image else None, video=video)
+    except (VlsearchError, httpx.HTTPError) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    if as_json:
+        console.print_json(json.dumps(payload, ensure_ascii=False))
+        return
+    if payload.get("degraded"):
+        err.print(f"[yellow]note:[/yellow] {payload['degraded']}")
+    table = Table(title=f"{len(payload['results'])} results ({payload['timings_ms'].get('total', 0):.0f} ms)")
+    for col in ("#", "score", "document", "where", "text"):
+        table.add_column(col)
+    for hit in payload["results"]:
+        table.add_row(
+            str(hit["rank"]),
+            f"{hit['score']:.3f}",
+            hit["document"]["name"],
+            hit["locator_label"] or hit["modality"],
+            hit["snippet"][:160].replace("\n", " "),
         )
     console.print(table)
 

@@ -238,8 +238,9 @@ class Store:
                 except BlockingIOError:
                     return (
                         f"Milvus Lite data dir {self._uri} is in use by another process (Lite allows one "
-                        "process per data dir): go through that process's API, stop it, or serve the "
-                        "dir with `milvus-lite server` and set VLSEARCH_MILVUS_URI to its http:// URI"
+                        "process per data dir): go through that process's API (the CLI: add --api "
+                        "http://127.0.0.1:8000), stop it, or serve the dir with `milvus-lite server` "
+                        "and set VLSEARCH_MILVUS_URI to its http:// URI"
                     )
                 fcntl.flock(fh, fcntl.LOCK_UN)
         return f"cannot open Milvus Lite data dir {self._uri}; check that the path is a writable directory"
