@@ -43,10 +43,14 @@ def test_cli_eval_scores_each_modality_with_and_without_rerank_and_writes_a_repo
         app,
         [
             "eval",
-            "--corpus", str(media_set / "corpus.jsonl"),
-            "--queries", str(media_set / "queries.jsonl"),
-            "--qrels", str(media_set / "qrels.tsv"),
-            "--report", str(report_dir),
+            "--corpus",
+            str(media_set / "corpus.jsonl"),
+            "--queries",
+            str(media_set / "queries.jsonl"),
+            "--qrels",
+            str(media_set / "qrels.tsv"),
+            "--report",
+            str(report_dir),
         ],
         env={
             "VLSEARCH_PROFILE": "cpu",

@@ -90,8 +90,10 @@ def test_api_survives_schema_fuzzing(fuzz_server: LiveServer) -> None:
         # refused with a documented 4xx, never a 5xx).
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             _fuzz_operation(operation, fuzz_server.url, tally, deadline, mode)
-    print(f"\nschemathesis {schemathesis.SCHEMATHESIS_VERSION}: {tally.cases} cases over "
-          f"{len(tally.per_operation)} operations, {len(tally.failures)} failures")
+    print(
+        f"\nschemathesis {schemathesis.SCHEMATHESIS_VERSION}: {tally.cases} cases over "
+        f"{len(tally.per_operation)} operations, {len(tally.failures)} failures"
+    )
     for label, count in sorted(tally.per_operation.items()):
         print(f"  {count:4d}  {label}")
     # The server must still answer after everything it was sent.

@@ -18,15 +18,27 @@ from pathlib import Path
 import httpx
 
 TOPICS = (
-    "power supply replacement", "RAID controller rebuild", "rack cooling and airflow",
-    "network switch VLAN setup", "database backup schedule", "firmware update procedure",
-    "UPS battery inspection", "cable labelling standard", "disk failure triage",
+    "power supply replacement",
+    "RAID controller rebuild",
+    "rack cooling and airflow",
+    "network switch VLAN setup",
+    "database backup schedule",
+    "firmware update procedure",
+    "UPS battery inspection",
+    "cable labelling standard",
+    "disk failure triage",
     "BMC password rotation",
 )
 QUERIES = (
-    "how to replace the power supply module", "RAID rebuild after a disk failure",
-    "cooling airflow in the rack", "VLAN configuration on the switch", "backup schedule",
-    "firmware update steps", "UPS battery check", "cable labels", "BMC password",
+    "how to replace the power supply module",
+    "RAID rebuild after a disk failure",
+    "cooling airflow in the rack",
+    "VLAN configuration on the switch",
+    "backup schedule",
+    "firmware update steps",
+    "UPS battery check",
+    "cable labels",
+    "BMC password",
 )
 
 

@@ -120,13 +120,21 @@ def load_media_set(corpus: Path, queries: Path, qrels: Path, *, name: str = "") 
     """Read a BEIR set whose rows may carry paths (relative to the corpus file's folder)."""
     root = corpus.resolve().parent
     docs = tuple(
-        MediaDoc(id=str(r["_id"]), title=str(r.get("title") or ""), text=str(r.get("text") or ""),
-                 path=str(r.get("path") or ""))
+        MediaDoc(
+            id=str(r["_id"]),
+            title=str(r.get("title") or ""),
+            text=str(r.get("text") or ""),
+            path=str(r.get("path") or ""),
+        )
         for r in _rows(corpus)
     )
     qs = tuple(
-        MediaQuery(id=str(r["_id"]), text=str(r.get("text") or ""), image=str(r.get("image") or ""),
-                   video=str(r.get("video") or ""))
+        MediaQuery(
+            id=str(r["_id"]),
+            text=str(r.get("text") or ""),
+            image=str(r.get("image") or ""),
+            video=str(r.get("video") or ""),
+        )
         for r in _rows(queries)
     )
     for ref in [d.path for d in docs] + [q.image for q in qs] + [q.video for q in qs]:
@@ -184,8 +192,7 @@ def evaluate_media_set(settings: Settings, mset: MediaSet, *, rerank: bool = Tru
                 note = f"the reranker could not be loaded: {info.error}"
         elif rerank:
             note = (
-                "no reranker is configured for this profile "
-                "(set VLSEARCH_RERANKER / VLSEARCH_RERANK_ON_CPU)"
+                "no reranker is configured for this profile (set VLSEARCH_RERANKER / VLSEARCH_RERANK_ON_CPU)"
             )
 
         rows: list[MediaEvalRow] = []
@@ -234,4 +241,3 @@ def evaluate_media_set(settings: Settings, mset: MediaSet, *, rerank: bool = Tru
     finally:
         rt.close()
         shutil.rmtree(workdir, ignore_errors=True)
-

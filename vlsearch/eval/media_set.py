@@ -23,16 +23,28 @@ from PIL import Image
 
 # skimage sample -> (corpus id, file name in words, the caption we wrote for it)
 PHOTOS: dict[str, tuple[str, str, str]] = {
-    "astronaut": ("photo-astronaut", "astronaut_portrait_in_spacesuit_with_flag.png",
-                  "Portrait of an astronaut in a white spacesuit in front of the American flag"),
-    "coffee": ("photo-coffee", "cup_of_coffee_on_saucer.png",
-               "A cup of coffee with latte art on a saucer with a spoon"),
+    "astronaut": (
+        "photo-astronaut",
+        "astronaut_portrait_in_spacesuit_with_flag.png",
+        "Portrait of an astronaut in a white spacesuit in front of the American flag",
+    ),
+    "coffee": (
+        "photo-coffee",
+        "cup_of_coffee_on_saucer.png",
+        "A cup of coffee with latte art on a saucer with a spoon",
+    ),
     "chelsea": ("photo-cat", "tabby_cat_chelsea_lying.png", "A tabby cat lying down, looking at the camera"),
-    "rocket": ("photo-rocket", "rocket_on_launch_pad.png",
-               "A rocket standing on its launch pad before launch"),
+    "rocket": (
+        "photo-rocket",
+        "rocket_on_launch_pad.png",
+        "A rocket standing on its launch pad before launch",
+    ),
     "coins": ("photo-coins", "old_coins_on_table_grayscale.png", "Old coins lying on a table, grayscale"),
-    "hubble_deep_field": ("photo-hubble", "hubble_deep_field_galaxies.png",
-                          "Hubble deep field: many distant galaxies on black sky"),
+    "hubble_deep_field": (
+        "photo-hubble",
+        "hubble_deep_field_galaxies.png",
+        "Hubble deep field: many distant galaxies on black sky",
+    ),
 }
 
 # demo document builder name -> corpus id
@@ -54,8 +66,7 @@ QUERIES: dict[str, tuple[str, str, str, dict[str, int]]] = {
     "t-rocket": ("rocket on the launch pad", "", "", {"photo-rocket": 2}),
     "t-galaxies": ("picture of distant galaxies", "", "", {"photo-hubble": 2}),
     "t-raid": ("RAID controller error codes", "", "", {"doc-raid-codes": 2}),
-    "t-racking": ("how to mount a server in the rack", "", "",
-                  {"doc-racking-sop": 2, "video-racking": 1}),
+    "t-racking": ("how to mount a server in the rack", "", "", {"doc-racking-sop": 2, "video-racking": 1}),
     "t-vpn": ("connect to the VPN from home", "", "", {"doc-vpn-guide": 2}),
     "t-psu-zh": ("电源模块更换步骤", "", "", {"doc-psu-zh": 2}),
     "t-climate-zh": ("机房温湿度标准", "", "", {"doc-climate-zh": 2}),
@@ -65,8 +76,12 @@ QUERIES: dict[str, tuple[str, str, str, dict[str, int]]] = {
     "i-coffee": ("", "query_coffee_crop.jpg", "", {"photo-coffee": 2}),
     "i-cat": ("", "query_cat_crop.jpg", "", {"photo-cat": 2}),
     "v-racking": ("", "", "query_racking_clip.mp4", {"video-racking": 2, "doc-racking-sop": 1}),
-    "v-racking-text": ("racking steps", "", "query_racking_clip.mp4",
-                       {"video-racking": 2, "doc-racking-sop": 2}),
+    "v-racking-text": (
+        "racking steps",
+        "",
+        "query_racking_clip.mp4",
+        {"video-racking": 2, "doc-racking-sop": 2},
+    ),
 }
 
 
@@ -108,12 +123,24 @@ def write_media_set(out_dir: Path) -> Path:
     led_status_figure().save(files / "led_status_codes.png", format="PNG")
     racking_video(files / "server_racking_procedure.mp4", seconds_per_step=2.0, fps=2, size=(480, 270))
     corpus += [
-        {"_id": "photo-node07-rack", "title": "Node-07 rack warning photo", "text": "",
-         "path": "files/node07_rack_warning.jpg"},
-        {"_id": "figure-led-codes", "title": "LED status codes figure", "text": "",
-         "path": "files/led_status_codes.png"},
-        {"_id": "video-racking", "title": "Server racking procedure video", "text": "",
-         "path": "files/server_racking_procedure.mp4"},
+        {
+            "_id": "photo-node07-rack",
+            "title": "Node-07 rack warning photo",
+            "text": "",
+            "path": "files/node07_rack_warning.jpg",
+        },
+        {
+            "_id": "figure-led-codes",
+            "title": "LED status codes figure",
+            "text": "",
+            "path": "files/led_status_codes.png",
+        },
+        {
+            "_id": "video-racking",
+            "title": "Server racking procedure video",
+            "text": "",
+            "path": "files/server_racking_procedure.mp4",
+        },
     ]
 
     # Query media: other renders and crops, never a corpus file.
