@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     milvus_secure: bool = Field(False, description="TLS to the Milvus server (implied by an https:// URI)")
     milvus_server_pem_path: str = Field("", description="CA / server certificate (PEM) for Milvus TLS")
     milvus_server_name: str = Field("", description="TLS server name to verify when it differs from the host")
+    milvus_lite_memory_index: bool = Field(
+        True,
+        description="embedded Milvus Lite: search an in-process index kept in step with every write "
+        "(Lite's own search walks every row in Python); false: ask Lite",
+    )
 
     # models
     profile: Profile = Field(Profile.AUTO, description="auto | gpu | cpu (auto: gpu when CUDA is present)")

@@ -53,6 +53,7 @@ class Runtime:
             secure=settings.milvus_secure,
             server_pem_path=settings.milvus_server_pem_path,
             server_name=settings.milvus_server_name,
+            memory_index=settings.milvus_lite_memory_index,
         )
         catalog = Catalog(url=settings.resolved_catalog_url)
         ocr = OcrEngine()

@@ -136,12 +136,15 @@ def server_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def _uri_for(backend: str, request: pytest.FixtureRequest, tmp: Path) -> str:
-    if backend == "lite":
+    if backend.startswith("lite"):
         return str(tmp / "milvus.db")
     return str(request.getfixturevalue("server_uri"))
 
 
-@pytest.fixture(scope="session", params=["lite", pytest.param("server", marks=pytest.mark.server)])
+@pytest.fixture(
+    scope="session",
+    params=["lite", "lite-engine", pytest.param("server", marks=pytest.mark.server)],
+)
 def loaded(
     request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,
@@ -150,9 +153,11 @@ def loaded(
 ) -> Iterator[Loaded]:
     backend = request.param
     uri = _uri_for(backend, request, tmp_path_factory.mktemp(f"store-{backend}"))
-    store = Store(uri=uri, dim=DIM, embedder_id=EMBEDDER_ID)
+    # "lite" searches the Store's in-process index, "lite-engine" asks Milvus Lite itself
+    store = Store(uri=uri, dim=DIM, embedder_id=EMBEDDER_ID, memory_index=backend != "lite-engine")
     store.connect()
     assert store.upsert(CORPUS, corpus_vectors) == len(CORPUS)
+    assert store.searches_in_memory == (backend == "lite")
     vectors = {it.id: corpus_vectors[i] for i, it in enumerate(CORPUS)}
     yield Loaded(store=store, uri=uri, backend=backend, vectors=vectors, e5=e5)
     store.close()

@@ -50,6 +50,7 @@ def create_app(settings: Settings, runtime: Any = None) -> FastAPI:
         store_connected = True
         try:
             rt.start()
+            rt.store.warm_up()  # an embedded store builds its search index now, not on a first query
         except StoreUnavailableError as exc:
             # Serve anyway: /v1/ready says 503 and store-backed calls answer 503 until Milvus is
             # back; requests retry the connection (ApiState.ensure_store).

@@ -156,7 +156,12 @@ def _evaluate_embedder(
         )
         embedder = build_embedder(local)
         embedder.load()
-        store = Store(uri=local.resolved_milvus_uri, dim=embedder.dim, embedder_id=embedder.model_id)
+        store = Store(
+            uri=local.resolved_milvus_uri,
+            dim=embedder.dim,
+            embedder_id=embedder.model_id,
+            memory_index=local.milvus_lite_memory_index,
+        )
         catalog = Catalog(url=local.resolved_catalog_url)
         store.connect()
         catalog.open()

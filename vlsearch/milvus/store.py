@@ -1,9 +1,9 @@
 """The Store: a thin MilvusClient facade over the `chunks`, `images` and `frames` collections.
 
 `uri` is either a Milvus Lite data path ending in `.db` (embedded; one process per data dir) or an
-`http(s)://host:port` server URI (with `token` where the server needs one). Search calls cost
-about a millisecond on Lite, so the hot paths below do no more than build the request and turn
-hits into Candidates.
+`http(s)://host:port` server URI (with `token` where the server needs one). An embedded store
+answers searches from a MemoryIndex kept in step with its writes (see milvus.memory_index for
+why); a server is searched through Milvus.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from pymilvus import MilvusClient, MilvusException
 from vlsearch.errors import EmbedderMismatchError, StoreUnavailableError
 from vlsearch.milvus import schema
 from vlsearch.milvus.filters import MATCH_NOTHING, build_filter, doc_filter, ids_filter
+from vlsearch.milvus.memory_index import MemoryIndex
 from vlsearch.milvus.rows import item_row, row_item, truncate_utf8
 from vlsearch.types import COLLECTIONS, Candidate, Item, SearchFilter
 
@@ -79,10 +81,12 @@ class Store:
         secure: bool = False,
         server_pem_path: str = "",
         server_name: str = "",
+        memory_index: bool = True,
     ) -> None:
         """`connect_timeout_s` > 0: connect() retries a server that does not answer yet, with backoff.
 
-        `secure`/`server_pem_path`/`server_name` are pymilvus's TLS options (https:// implies secure)."""
+        `secure`/`server_pem_path`/`server_name` are pymilvus's TLS options (https:// implies secure).
+        `memory_index`: an embedded Lite store searches an in-process index (False: ask Lite)."""
         if dim <= 0:
             raise ValueError(f"dim must be positive, got {dim}")
         if not embedder_id:
@@ -103,6 +107,8 @@ class Store:
             self._tls["server_name"] = server_name
         self._client: MilvusClient | None = None
         self._flush_writes = False
+        self._use_memory_index = memory_index
+        self._memory: MemoryIndex | None = None
         self._lock = threading.Lock()
 
     @property
@@ -120,6 +126,11 @@ class Store:
     @property
     def is_lite(self) -> bool:
         return not self._uri.startswith(_SERVER_SCHEMES)
+
+    @property
+    def searches_in_memory(self) -> bool:
+        """True when searches are answered by the in-process index (embedded Lite)."""
+        return self._memory is not None and self._use_memory_index
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -157,7 +168,43 @@ class Store:
     def _close_client(self, client: MilvusClient) -> None:
         client.close()
         if self.is_lite:
+            self._memory = None
             _lite_release(self._uri)
+
+    def _new_memory_index(self) -> MemoryIndex:
+        return MemoryIndex(dim=self._dim, analyzer=self._analyzer, collections=COLLECTIONS)
+
+    def warm_up(self) -> int:
+        """Build the in-process search index now rather than on the first search (a no-op for a
+        server or when built). Returns the rows it holds (0 when there is no such index)."""
+        memory = self._memory
+        if memory is None or not self._use_memory_index:
+            return 0
+        if not memory.built:
+            with memory.writing:
+                started = time.perf_counter()
+                rows = memory.build(self._rows_with_vectors)
+            log.info(
+                "in-memory search index for %s: %d rows in %.2f s",
+                self._uri,
+                rows,
+                time.perf_counter() - started,
+            )
+        return sum(memory.count(name, None) or 0 for name in COLLECTIONS)
+
+    def _rows_with_vectors(self, collection: str) -> Iterator[tuple[list[Item], np.ndarray]]:
+        for items, vectors in self.iter_items(collection, with_vectors=True):
+            assert vectors is not None
+            yield items, vectors
+
+    def _searchable(self) -> MemoryIndex | None:
+        """The index to search, built on first use; None where Milvus answers searches."""
+        if not self.searches_in_memory:
+            return None
+        memory = self._memory
+        if memory is not None and not memory.built:
+            self.warm_up()
+        return memory
 
     def ping(self) -> bool:
         client = self._client
@@ -216,7 +263,7 @@ class Store:
                 client = MilvusClient(
                     uri=self._uri, token=self._token, grpc_options=_GRPC_OPTIONS, dedicated=True
                 )
-                _lite_acquire(self._uri)
+                self._memory = _lite_acquire(self._uri, self._new_memory_index)
                 return client
             return MilvusClient(
                 uri=self._uri, token=self._token, grpc_options=_GRPC_OPTIONS, dedicated=True, **self._tls
@@ -308,39 +355,50 @@ class Store:
                 f"vectors must have shape ({len(items)}, {self._dim}), got {tuple(vectors.shape)}"
             )
         client = self._require()
-        as_lists = np.asarray(vectors, dtype=np.float32).tolist()
-        by_collection: dict[str, list[dict[str, Any]]] = {}
-        for item, vec in zip(items, as_lists, strict=True):
-            by_collection.setdefault(item.collection, []).append(item_row(item, vec))
+        vectors = np.asarray(vectors, dtype=np.float32)
+        as_lists = vectors.tolist()
+        by_collection: dict[str, list[tuple[dict[str, Any], int]]] = {}
+        for k, (item, vec) in enumerate(zip(items, as_lists, strict=True)):
+            by_collection.setdefault(item.collection, []).append((item_row(item, vec), k))
+        memory = self._memory
         written = 0
-        try:
-            for name, rows in by_collection.items():
-                for start in range(0, len(rows), UPSERT_BATCH):
-                    batch = rows[start : start + UPSERT_BATCH]
-                    client.upsert(name, batch)
-                    written += len(batch)
-                if self._flush_writes:
-                    client.flush(name)
-        except MilvusException as exc:
-            raise self._translate(exc) from exc
+        with _writing(memory):
+            try:
+                for name, rows in by_collection.items():
+                    for start in range(0, len(rows), UPSERT_BATCH):
+                        batch = rows[start : start + UPSERT_BATCH]
+                        client.upsert(name, [row for row, _ in batch])
+                        written += len(batch)
+                        if memory is not None:
+                            # the Item as Milvus returns it (names and text cut to their limits)
+                            stored = [row_item(row) for row, _ in batch]
+                            memory.upsert(name, stored, vectors[[k for _, k in batch]])
+                    if self._flush_writes:
+                        client.flush(name)
+            except MilvusException as exc:
+                raise self._translate(exc) from exc
         return written
 
     def delete_document(self, doc_id: str) -> int:
         """Remove every row of a document from all collections. Returns how many were removed."""
         expr = doc_filter(doc_id)
         client = self._require()
+        memory = self._memory
         removed = 0
-        try:
-            for name in COLLECTIONS:
-                # Counted first: delete's own count differs between Lite and server versions.
-                n = _count(client, name, expr)
-                if n:
-                    client.delete(name, filter=expr)
-                    removed += n
-                    if self._flush_writes:
-                        client.flush(name)
-        except MilvusException as exc:
-            raise self._translate(exc) from exc
+        with _writing(memory):
+            try:
+                for name in COLLECTIONS:
+                    # Counted first: delete's own count differs between Lite and server versions.
+                    n = _count(client, name, expr)
+                    if n:
+                        client.delete(name, filter=expr)
+                        removed += n
+                        if memory is not None:
+                            memory.delete_doc(name, doc_id)
+                        if self._flush_writes:
+                            client.flush(name)
+            except MilvusException as exc:
+                raise self._translate(exc) from exc
         return removed
 
     # -- reads -----------------------------------------------------------------------------
@@ -349,6 +407,11 @@ class Store:
         names = COLLECTIONS if collection is None else (_check_collection(collection),)
         expr = "" if doc_id is None else doc_filter(doc_id)
         client = self._require()
+        memory = self._memory
+        if memory is not None and memory.built:
+            counts = [memory.count(name, doc_id) for name in names]
+            if all(c is not None for c in counts):
+                return sum(c for c in counts if c is not None)
         try:
             return sum(_count(client, name, expr) for name in names)
         except MilvusException as exc:
@@ -420,21 +483,26 @@ class Store:
         """Remove rows by item id from every collection. Returns how many were removed."""
         wanted = list(dict.fromkeys(ids))
         client = self._require()
+        memory = self._memory
         removed = 0
-        try:
-            for name in COLLECTIONS:
-                touched = False
-                for start in range(0, len(wanted), _GET_BATCH):
-                    expr = ids_filter(wanted[start : start + _GET_BATCH])
-                    n = _count(client, name, expr)
-                    if n:
-                        client.delete(name, filter=expr)
-                        removed += n
-                        touched = True
-                if touched and self._flush_writes:
-                    client.flush(name)
-        except MilvusException as exc:
-            raise self._translate(exc) from exc
+        with _writing(memory):
+            try:
+                for name in COLLECTIONS:
+                    touched = False
+                    for start in range(0, len(wanted), _GET_BATCH):
+                        chunk = wanted[start : start + _GET_BATCH]
+                        expr = ids_filter(chunk)
+                        n = _count(client, name, expr)
+                        if n:
+                            client.delete(name, filter=expr)
+                            removed += n
+                            touched = True
+                            if memory is not None:
+                                memory.delete_ids(name, chunk)
+                    if touched and self._flush_writes:
+                        client.flush(name)
+            except MilvusException as exc:
+                raise self._translate(exc) from exc
         return removed
 
     # -- search ----------------------------------------------------------------------------
@@ -443,28 +511,17 @@ class Store:
         self, collection: str, vector: np.ndarray, *, limit: int, flt: SearchFilter
     ) -> list[Candidate]:
         """Nearest rows by cosine similarity (Candidate.score = similarity, higher is better)."""
-        hits = self._search_dense(collection, vector, limit, flt)
         return [
-            Candidate(
-                item=row_item(h["entity"]),
-                score=h["distance"],
-                dense_score=h["distance"],
-                found_by=_FOUND_DENSE,
-            )
-            for h in hits
+            Candidate(item=item, score=score, dense_score=score, found_by=_FOUND_DENSE)
+            for item, score in self._search_dense(collection, vector, limit, flt)
         ]
 
     def search_bm25(self, collection: str, text: str, *, limit: int, flt: SearchFilter) -> list[Candidate]:
         """Full-text BM25 rows (Candidate.score = positive BM25 score, higher is better)."""
-        hits = self._search_bm25(collection, text, limit, flt)
-        out = []
-        for h in hits:
-            # Lite 3.x returns BM25 scores negated, a server positive; true BM25 is never negative.
-            score = abs(h["distance"])
-            out.append(
-                Candidate(item=row_item(h["entity"]), score=score, bm25_score=score, found_by=_FOUND_BM25)
-            )
-        return out
+        return [
+            Candidate(item=item, score=score, bm25_score=score, found_by=_FOUND_BM25)
+            for item, score in self._search_bm25(collection, text, limit, flt)
+        ]
 
     def hybrid_search(
         self,
@@ -483,20 +540,20 @@ class Store:
             raise ValueError(f"rrf_k must be >= 0, got {rrf_k}")
         dense = self._search_dense(collection, vector, limit, flt)
         lexical = self._search_bm25(collection, text, limit, flt)
-        fused: dict[str, list[Any]] = {}  # id -> [rrf, entity, dense, bm25]
-        for rank, h in enumerate(dense, start=1):
-            fused[h["id"]] = [1.0 / (rrf_k + rank), h["entity"], h["distance"], None]
-        for rank, h in enumerate(lexical, start=1):
-            entry = fused.get(h["id"])
+        fused: dict[str, list[Any]] = {}  # id -> [rrf, item, dense, bm25]
+        for rank, (item, score) in enumerate(dense, start=1):
+            fused[item.id] = [1.0 / (rrf_k + rank), item, score, None]
+        for rank, (item, score) in enumerate(lexical, start=1):
+            entry = fused.get(item.id)
             if entry is None:
-                fused[h["id"]] = [1.0 / (rrf_k + rank), h["entity"], None, abs(h["distance"])]
+                fused[item.id] = [1.0 / (rrf_k + rank), item, None, score]
             else:
                 entry[0] += 1.0 / (rrf_k + rank)
-                entry[3] = abs(h["distance"])
+                entry[3] = score
         ranked = sorted(fused.values(), key=lambda e: e[0], reverse=True)[:limit]
         return [
             Candidate(
-                item=row_item(entity),
+                item=item,
                 score=rrf,
                 dense_score=d,
                 bm25_score=b,
@@ -504,19 +561,24 @@ class Store:
                 if d is not None and b is not None
                 else (_FOUND_DENSE if d is not None else _FOUND_BM25),
             )
-            for rrf, entity, d, b in ranked
+            for rrf, item, d, b in ranked
         ]
 
-    def _search_dense(self, collection: str, vector: np.ndarray, limit: int, flt: SearchFilter) -> list[Any]:
+    def _search_dense(
+        self, collection: str, vector: np.ndarray, limit: int, flt: SearchFilter
+    ) -> list[tuple[Item, float]]:
         _check_collection(collection)
         _check_limit(limit)
-        expr = build_filter(flt)
+        expr = build_filter(flt)  # also validates every value, whichever engine answers
         if expr == MATCH_NOTHING:
             return []
         query = np.asarray(vector, dtype=np.float32).reshape(-1)
         if query.shape[0] != self._dim:
             raise ValueError(f"query vector has dim {query.shape[0]}, the store expects {self._dim}")
         client = self._require()
+        memory = self._searchable()
+        if memory is not None:
+            return [(h.item, h.score) for h in memory.search_dense(collection, query, limit=limit, flt=flt)]
         try:
             res = client.search(
                 collection,
@@ -529,19 +591,25 @@ class Store:
             )
         except MilvusException as exc:
             raise self._translate(exc) from exc
-        return list(res[0])
+        return [(row_item(h["entity"]), float(h["distance"])) for h in res[0]]
 
-    def _search_bm25(self, collection: str, text: str, limit: int, flt: SearchFilter) -> list[Any]:
+    def _search_bm25(
+        self, collection: str, text: str, limit: int, flt: SearchFilter
+    ) -> list[tuple[Item, float]]:
         _check_collection(collection)
         _check_limit(limit)
         expr = build_filter(flt)
         if expr == MATCH_NOTHING or not text.strip():
             return []
         client = self._require()
+        text = truncate_utf8(text, schema.TEXT_MAX)
+        memory = self._searchable()
+        if memory is not None:
+            return [(h.item, h.score) for h in memory.search_bm25(collection, text, limit=limit, flt=flt)]
         try:
             res = client.search(
                 collection,
-                data=[truncate_utf8(text, schema.TEXT_MAX)],
+                data=[text],
                 anns_field="sparse",
                 limit=limit,
                 filter=expr,
@@ -550,32 +618,45 @@ class Store:
             )
         except MilvusException as exc:
             raise self._translate(exc) from exc
-        return list(res[0])
+        # Lite 3.x returns BM25 scores negated, a server positive; true BM25 is never negative.
+        return [(row_item(h["entity"]), abs(float(h["distance"]))) for h in res[0]]
 
 
 # pymilvus keeps one in-process Lite server per path for the whole process (a module-level
 # manager in milvus_lite); this counts the Stores using each path so the last close() stops it.
-_lite_users: dict[str, int] = {}
+# Stores sharing a path also share its MemoryIndex: each must see the others' writes.
+# Every Store on a path writes through its one index, also a Store that searches through Lite:
+# the index is built from Lite once and must then see every write.
+_lite_users: dict[str, tuple[int, MemoryIndex]] = {}
 _lite_users_lock = threading.Lock()
 
 
-def _lite_acquire(uri: str) -> None:
+def _lite_acquire(uri: str, new_index: Callable[[], MemoryIndex]) -> MemoryIndex:
+    """Count one more user of `uri`; returns the path's shared index (made by the first user)."""
     key = os.path.abspath(uri)
     with _lite_users_lock:
-        _lite_users[key] = _lite_users.get(key, 0) + 1
+        entry = _lite_users.get(key)
+        users, index = entry if entry is not None else (0, new_index())
+        _lite_users[key] = (users + 1, index)
+        return index
 
 
 def _lite_release(uri: str) -> None:
     key = os.path.abspath(uri)
     with _lite_users_lock:
-        left = _lite_users.get(key, 0) - 1
-        if left > 0:
-            _lite_users[key] = left
+        entry = _lite_users.get(key)
+        if entry is not None and entry[0] > 1:
+            _lite_users[key] = (entry[0] - 1, entry[1])
             return
         _lite_users.pop(key, None)
     from milvus_lite.server_manager import server_manager_instance
 
     server_manager_instance.release_server(key)
+
+
+def _writing(memory: MemoryIndex | None) -> AbstractContextManager[Any]:
+    """Writers hold the index's write lock across the Milvus write and the index update."""
+    return memory.writing if memory is not None else nullcontext()
 
 
 def _count(client: MilvusClient, collection: str, expr: str) -> int:

@@ -11,7 +11,7 @@ model names), and cut where the query and the candidate are written in different
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 
 from vlsearch.retrieve.lexical import QueryProfile, Script, analyse, script_of
@@ -91,7 +91,8 @@ def fuse(
     for key in dense_by_id.keys() | bm25_by_id.keys():
         base = dense_by_id.get(key) or bm25_by_id[key]
         w = wb
-        if key in b_norm and dense_by_id and _cross_script(profile.script, base.item.text):
+        # script_of reads the candidate's text: skip it where BM25 carries no weight anyway
+        if w > 0.0 and key in b_norm and dense_by_id and _cross_script(profile.script, base.item.text):
             w *= config.cross_script_factor
         score = (1.0 - w) * d_norm.get(key, 0.0) + w * b_norm.get(key, 0.0)
         fused.append(_with_evidence(base, score, dense_by_id.get(key), bm25_by_id.get(key)))
@@ -117,14 +118,22 @@ def _cross_script(query_script: Script, text: str) -> bool:
 def _with_evidence(
     base: Candidate, score: float, dense: Candidate | None, bm25: Candidate | None
 ) -> Candidate:
-    found = tuple(name for name, c in (("dense", dense), ("bm25", bm25)) if c is not None)
-    return replace(
-        base,
+    # built directly rather than with dataclasses.replace: this runs for every candidate of every query
+    return Candidate(
+        item=base.item,
         score=float(score),
         dense_score=None if dense is None else float(dense.score),
         bm25_score=None if bm25 is None else float(bm25.score),
-        found_by=found,
+        found_by=_FOUND[dense is not None, bm25 is not None],
     )
+
+
+_FOUND: dict[tuple[bool, bool], tuple[str, ...]] = {
+    (True, True): ("dense", "bm25"),
+    (True, False): ("dense",),
+    (False, True): ("bm25",),
+    (False, False): (),
+}
 
 
 def _rrf(

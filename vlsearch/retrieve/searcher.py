@@ -37,6 +37,9 @@ class SearchStore(Protocol):
 
     def count(self, collection: str | None = None, *, doc_id: str | None = None) -> int: ...
 
+    @property
+    def searches_in_memory(self) -> bool: ...
+
 
 class Searcher:
     def __init__(
@@ -173,7 +176,9 @@ class Searcher:
         return empty
 
     def _run(self, calls: list[tuple[str, str, Callable[[], list[Candidate]]]]) -> list[list[Candidate]]:
-        if len(calls) <= 1:
+        # An in-process index answers in well under a millisecond, less than a hand-off to a thread
+        # costs; calls that wait on Milvus overlap in the pool.
+        if len(calls) <= 1 or self._store.searches_in_memory:
             return [fn() for _, _, fn in calls]
         pool = self._executor()
         futures: list[Future[list[Candidate]]] = [pool.submit(fn) for _, _, fn in calls]
