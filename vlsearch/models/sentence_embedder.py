@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
 import threading
 from collections.abc import Sequence
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ import numpy as np
 
 from vlsearch.errors import ModelUnavailableError
 from vlsearch.models.base import ModelInfo, ModelState
+from vlsearch.models.lane import OneCoreLane
 from vlsearch.types import EmbedInput, Role
 
 log = logging.getLogger(__name__)
@@ -53,6 +56,8 @@ class SentenceEmbedder:
         self._state = ModelState.UNLOADED
         self._error = ""
         self._lock = threading.Lock()
+        self._lane = OneCoreLane(name=f"{name}-torch-1core", pin=_pin_torch, after_pin=_restore_torch)
+        self._lane_tokenizer: Any = None  # the lane's own copy: a fast tokenizer is not thread-safe
 
     @property
     def dim(self) -> int:
@@ -124,15 +129,28 @@ class SentenceEmbedder:
             log.info("sentence-transformers %s loaded on %s (dim %d)", self.model_id, self._device, self._dim)
 
     def unload(self) -> None:
+        self._lane.close()
         with self._lock:
             self._model = None
+            self._lane_tokenizer = None
             self._state = ModelState.UNLOADED
+
+    @property
+    def can_run_on_one_core(self) -> bool:
+        return self._device == "cpu"
+
+    def submit_one_core(self, inputs: Sequence[EmbedInput], *, role: Role) -> Future[np.ndarray]:
+        """`embed` on a worker thread that runs torch on one core, beside another model."""
+        return self._lane.submit(self._embed_one_core, [inp.text for inp in inputs], role)
 
     def embed(self, inputs: Sequence[EmbedInput], *, role: Role) -> np.ndarray:
         self.load()
         texts = [inp.text for inp in inputs]
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        return self._encode(texts, role)
+
+    def _encode(self, texts: list[str], role: Role) -> np.ndarray:
         prompts = getattr(self._model, "prompts", {}) or {}
         prompt_name = role.value if role.value in prompts else None
         import torch
@@ -147,6 +165,63 @@ class SentenceEmbedder:
                 show_progress_bar=False,
             )
         return np.asarray(out, dtype=np.float32).reshape(len(texts), -1)
+
+    def _embed_one_core(self, texts: list[str], role: Role) -> np.ndarray:
+        """Transformer + mean pooling called directly: `encode` spends milliseconds of Python per
+        call (sorting, batching, module hooks), as much as MiniLM's forward pass on a short query."""
+        self.load()
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        if not _plain_mean_pooling(self._model, role):
+            return self._encode(texts, role)
+        import torch
+
+        if self._lane_tokenizer is None:
+            self._lane_tokenizer = copy.deepcopy(self._model.tokenizer)
+        features = self._lane_tokenizer(
+            texts,
+            padding=True,
+            truncation="longest_first",
+            max_length=self._model.max_seq_length,
+            return_tensors="pt",
+        )
+        with torch.inference_mode():
+            hidden = self._model[0].auto_model(**features).last_hidden_state
+            mask = features["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+            out = torch.nn.functional.normalize(pooled, p=2.0, dim=1)
+        return out.numpy().astype(np.float32, copy=False)
+
+
+def _plain_mean_pooling(model: Any, role: Role) -> bool:
+    """True for [Transformer, mean Pooling, (Normalize)] with no prompt text for `role`: the stack
+    `_embed_one_core` reproduces. Anything else goes through `encode`."""
+    try:  # sentence-transformers 6 moved them; 5 has them here only
+        from sentence_transformers.sentence_transformer import modules as st
+    except ImportError:
+        from sentence_transformers import models as st  # type: ignore[no-redef, attr-defined]
+
+    modules = list(model)
+    if len(modules) not in (2, 3) or not isinstance(modules[0], st.Transformer):
+        return False
+    if not isinstance(modules[1], st.Pooling) or modules[1].get_config_dict().get("pooling_mode") != "mean":
+        return False
+    if len(modules) == 3 and not isinstance(modules[2], st.Normalize):
+        return False
+    prompts = getattr(model, "prompts", {}) or {}
+    return not prompts.get(role.value) and not getattr(model, "default_prompt_name", None)
+
+
+def _pin_torch() -> None:
+    from vlsearch.models.registry import pin_torch_to_one_thread
+
+    pin_torch_to_one_thread()
+
+
+def _restore_torch() -> None:
+    from vlsearch.models.registry import restore_torch_threads
+
+    restore_torch_threads()
 
 
 def _dim_from_folder(folder: Path) -> int | None:
