@@ -179,6 +179,15 @@ def _synthetic_items(n: int, rng: random.Random, vocab: list[str]) -> list[Item]
     ]
 
 
+def _rss_mb() -> float:
+    """Resident memory of this process (Linux), to show what the in-process index costs."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def _unit(rows: int, dim: int, gen: np.random.Generator) -> np.ndarray:
     v = gen.standard_normal((rows, dim)).astype(np.float32)
     return v / np.linalg.norm(v, axis=1, keepdims=True)
@@ -206,12 +215,16 @@ def synthetic_scale(
                 items = [Item(**{**it.__dict__, "id": f"s{start + k}"}) for k, it in enumerate(items)]
                 store.upsert(items, _unit(n, dim, gen))
             load_s = time.perf_counter() - started
+            rss_before = _rss_mb()
             started = time.perf_counter()
             store.warm_up()
             build_s = time.perf_counter() - started
+            index_mb = _rss_mb() - rss_before
             print(f"{size} rows loaded in {load_s:.0f} s, index built in {build_s:.1f} s", flush=True)
             result = _compare(settings, store, queries, slow_queries, dim, gen, rng, vocab)
-            out.append({"rows": size, "load_s": load_s, "index_build_s": build_s, **result})
+            out.append(
+                {"rows": size, "load_s": load_s, "index_build_s": build_s, "index_rss_mb": index_mb, **result}
+            )
             store.close()
     return out
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import re
 import threading
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -59,28 +60,25 @@ class IndexHit:
 
 
 class _Postings:
-    """Rows containing one term, with the term's count in each; arrays built on demand."""
+    """Rows containing one term and the term's count in each, as compact arrays (4 bytes a value:
+    a dict per term cost ~100 bytes an entry). Rows deleted later stay until the index is re-packed;
+    searches mask them out with the live-row mask."""
 
-    __slots__ = ("_arrays", "tfs")
+    __slots__ = ("_arrays", "rows", "tfs")
 
     def __init__(self) -> None:
-        self.tfs: dict[int, float] = {}
+        self.rows = array("i")
+        self.tfs = array("f")
         self._arrays: tuple[np.ndarray, np.ndarray] | None = None
 
-    def put(self, pos: int, tf: float) -> None:
-        self.tfs[pos] = tf
-        self._arrays = None
-
-    def drop(self, pos: int) -> None:
-        del self.tfs[pos]
+    def add(self, pos: int, tf: float) -> None:
+        self.rows.append(pos)
+        self.tfs.append(tf)
         self._arrays = None
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         if self._arrays is None:
-            self._arrays = (
-                np.fromiter(self.tfs.keys(), dtype=np.int64, count=len(self.tfs)),
-                np.fromiter(self.tfs.values(), dtype=np.float32, count=len(self.tfs)),
-            )
+            self._arrays = (np.array(self.rows, dtype=np.int64), np.array(self.tfs, dtype=np.float32))
         return self._arrays
 
 
@@ -97,7 +95,6 @@ class CollectionIndex:
         self._vectors = np.zeros((0, dim), dtype=np.float32)
         self._alive = np.zeros(0, dtype=bool)
         self._lengths = np.zeros(0, dtype=np.float32)
-        self._terms: list[dict[str, float]] = []
         self._postings: dict[str, _Postings] = {}
         self._total_length = 0.0
         # filter attribute -> value -> positions; doc ids stay sets (many values, few rows each)
@@ -139,14 +136,8 @@ class CollectionIndex:
                 rows.discard(pos)
                 if not rows:
                     del self._values[attr][value]
-        for term in self._terms[pos]:
-            postings = self._postings[term]
-            postings.drop(pos)
-            if not postings.tfs:
-                del self._postings[term]
         self._total_length -= float(self._lengths[pos])
         self._lengths[pos] = 0.0
-        self._terms[pos] = {}
         self._changed()
         return True
 
@@ -165,16 +156,14 @@ class CollectionIndex:
         self._vectors[pos] = vec
         self._alive[pos] = True
         counts = Counter(self._tokens(item.text))
-        terms = {t: float(c) for t, c in counts.items()}
-        self._terms.append(terms)
         length = float(sum(counts.values()))
         self._lengths[pos] = length
         self._total_length += length
-        for term, tf in terms.items():
+        for term, tf in counts.items():
             postings = self._postings.get(term)
             if postings is None:
                 postings = self._postings[term] = _Postings()
-            postings.put(pos, tf)
+            postings.add(pos, float(tf))
         for attr, value in self._attributes(item):
             self._values[attr].setdefault(value, set()).add(pos)
 
@@ -265,7 +254,12 @@ class CollectionIndex:
             if postings is None:
                 continue
             rows, tfs = postings.arrays()
+            live = self._alive[rows]
+            if not live.all():
+                rows, tfs = rows[live], tfs[live]
             df = len(rows)
+            if df == 0:
+                continue
             idf = math.log((docs - df + 0.5) / (df + 0.5) + 1.0)
             dl = self._lengths[rows]
             part = idf * (tfs * (BM25_K1 + 1.0)) / (tfs + BM25_K1 * (1.0 - BM25_B + BM25_B * dl / avgdl))
