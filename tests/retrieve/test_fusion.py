@@ -107,3 +107,8 @@ def test_english_detection_separates_english_from_other_latin_text() -> None:
     assert not is_english("Hur lång tid tar det att få bygglov?")
     assert not is_english("没休完的年假能留到明年吗？")
     assert not is_english("XR-200 E-17")
+    # Swedish questions that share one English function word
+    assert not is_english("Vad är A-skatt vs F-skatt?")
+    assert not is_english("Kan F-skatt dras in?")
+    assert not is_english("Ger IT-tjänster i hemmet RUT-avdrag?")
+    assert is_english("reset the pump")
