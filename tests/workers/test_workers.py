@@ -112,7 +112,7 @@ def test_three_workers_one_killed_lose_nothing(
     job = queue.enqueue_files(corpus, groups=("ops",))
     workers = {name: _worker(name, env, tmp_path, tmp_path) for name in ("w0", "w1", "w2")}
     try:
-        victim, killed_task = _kill_one_mid_task(queue, job.id, workers)
+        victim, killed_task = _kill_one_mid_task(queue, job.id, workers, tmp_path)
         for name, proc in workers.items():
             if name != victim:
                 assert proc.wait(timeout=150) == 0, (tmp_path / f"{name}.log").read_text()[-3000:]
@@ -156,7 +156,7 @@ def test_three_workers_one_killed_lose_nothing(
 
 
 def _kill_one_mid_task(
-    queue: TaskQueue, job_id: str, workers: dict[str, subprocess.Popen[bytes]]
+    queue: TaskQueue, job_id: str, workers: dict[str, subprocess.Popen[bytes]], log_dir: Path
 ) -> tuple[str, Task]:
     """SIGKILL the worker holding a long manual once it has worked on it for 3 s (past extraction,
     into embedding); return its name and task."""
@@ -176,7 +176,10 @@ def _kill_one_mid_task(
                 )
                 return task.worker_id, task
         for name, proc in workers.items():
-            assert proc.poll() is None, f"worker {name} exited early ({proc.returncode})"
+            assert proc.poll() is None, (
+                f"worker {name} exited early ({proc.returncode}): "
+                + (log_dir / f"{name}.log").read_text(errors="replace")[-3000:]
+            )
         time.sleep(0.05)
     raise AssertionError("no worker picked up a long manual within 120 s")
 
