@@ -273,3 +273,26 @@ def test_repacks_after_most_rows_are_replaced(tmp_path: Path) -> None:
         assert len(store.search_bm25("chunks", "pump", limit=500, flt=SearchFilter())) == 200
     finally:
         store.close()
+
+
+def test_term_counts_equal_the_sparse_vectors_lite_stores(tmp_path: Path) -> None:
+    """The index is built from Lite's stored BM25 vectors and searched with terms counted here."""
+    from vlsearch.milvus.memory_index import analyzer_terms
+
+    store = Store(uri=str(tmp_path / "t.db"), dim=DIM, embedder_id="t")
+    store.connect()
+    try:
+        items = _items(random.Random(9), 12)
+        items[0] = Item(**{**items[0].__dict__, "text": "Pump E-17: 电源模块故障, v2.3.1 isn't 100% OK — Ünïcode"})
+        store.upsert(items, _vectors(np.random.default_rng(9), len(items)))
+        terms = analyzer_terms("jieba")
+        seen = 0
+        for coll in ("chunks", "images", "frames"):
+            for batch_items, _, stored in store._rows_for_index(coll):
+                assert stored is not None
+                for item, counts in zip(batch_items, stored, strict=True):
+                    assert counts == terms(item.text), item.text
+                    seen += 1
+        assert seen == len(items)
+    finally:
+        store.close()

@@ -34,6 +34,32 @@ _GROW = 1.5
 _MASK_CACHE = 8
 
 
+TermCounts = dict[int, float]  # term id -> count, the layout of Lite's BM25 sparse vectors
+
+_FNV_OFFSET = 0x811C9DC5
+_FNV_PRIME = 0x01000193
+
+
+def term_id(token: str) -> int:
+    """32-bit FNV-1a of the token's UTF-8 bytes: the id Milvus Lite gives a term in the sparse
+    vectors it stores, so an index built from those vectors and a query tokenized here agree
+    (tests/milvus/test_memory_index.py checks it against Lite)."""
+    h = _FNV_OFFSET
+    for b in token.encode("utf-8"):
+        h = ((h ^ b) * _FNV_PRIME) & 0xFFFFFFFF
+    return h
+
+
+def analyzer_terms(analyzer: str) -> Callable[[str], TermCounts]:
+    """Text -> term counts, as Lite's BM25 function computes them for `analyzer`."""
+    tokens = analyzer_tokens(analyzer)
+
+    def terms(text: str) -> TermCounts:
+        return {term_id(t): float(c) for t, c in Counter(tokens(text)).items()}
+
+    return terms
+
+
 def analyzer_tokens(analyzer: str) -> Callable[[str], list[str]]:
     """The tokenizer Milvus Lite uses for `analyzer` (see schema.analyzer_params)."""
     if analyzer == "jieba":
@@ -87,15 +113,15 @@ class CollectionIndex:
 
     Not thread-safe on its own: MemoryIndex serialises access."""
 
-    def __init__(self, *, dim: int, tokens: Callable[[str], list[str]]) -> None:
+    def __init__(self, *, dim: int, terms: Callable[[str], TermCounts]) -> None:
         self._dim = dim
-        self._tokens = tokens
+        self._terms = terms
         self._items: list[Item | None] = []
         self._pos: dict[str, int] = {}
         self._vectors = np.zeros((0, dim), dtype=np.float32)
         self._alive = np.zeros(0, dtype=bool)
         self._lengths = np.zeros(0, dtype=np.float32)
-        self._postings: dict[str, _Postings] = {}
+        self._postings: dict[int, _Postings] = {}
         self._total_length = 0.0
         # filter attribute -> value -> positions; doc ids stay sets (many values, few rows each)
         self._values: dict[str, dict[str, set[int]]] = {
@@ -115,11 +141,15 @@ class CollectionIndex:
 
     # -- writes ---------------------------------------------------------------------------
 
-    def upsert(self, items: Sequence[Item], vectors: np.ndarray) -> None:
+    def upsert(
+        self, items: Sequence[Item], vectors: np.ndarray, terms: Sequence[TermCounts] | None = None
+    ) -> None:
+        """Add or replace rows. `terms`: their BM25 term counts when known (Lite's stored sparse
+        vectors, which spare re-tokenizing a whole store at build), else counted here."""
         unit = _unit_rows(np.asarray(vectors, dtype=np.float32).reshape(len(items), self._dim))
-        for item, vec in zip(items, unit, strict=True):
+        for k, (item, vec) in enumerate(zip(items, unit, strict=True)):
             self.delete(item.id)
-            self._append(item, vec)
+            self._append(item, vec, self._terms(item.text) if terms is None else terms[k])
         self._changed()
 
     def delete(self, item_id: str) -> bool:
@@ -147,7 +177,7 @@ class CollectionIndex:
             self.delete(item_id)
         return len(ids)
 
-    def _append(self, item: Item, vec: np.ndarray) -> None:
+    def _append(self, item: Item, vec: np.ndarray, counts: TermCounts) -> None:
         pos = len(self._items)
         if pos >= self._vectors.shape[0]:
             self._grow(max(64, int(pos * _GROW)))
@@ -155,7 +185,6 @@ class CollectionIndex:
         self._pos[item.id] = pos
         self._vectors[pos] = vec
         self._alive[pos] = True
-        counts = Counter(self._tokens(item.text))
         length = float(sum(counts.values()))
         self._lengths[pos] = length
         self._total_length += length
@@ -163,7 +192,7 @@ class CollectionIndex:
             postings = self._postings.get(term)
             if postings is None:
                 postings = self._postings[term] = _Postings()
-            postings.add(pos, float(tf))
+            postings.add(pos, tf)
         for attr, value in self._attributes(item):
             self._values[attr].setdefault(value, set()).add(pos)
 
@@ -183,9 +212,33 @@ class CollectionIndex:
         return used >= 1024 and len(self._pos) * 2 <= used
 
     def repacked(self) -> CollectionIndex:
-        fresh = CollectionIndex(dim=self._dim, tokens=self._tokens)
-        live = [pos for pos, it in enumerate(self._items) if it is not None]
-        fresh.upsert([self._items[p] for p in live], self._vectors[live])  # type: ignore[misc]
+        """The live rows only, postings carried over (no re-tokenizing)."""
+        n = len(self._items)
+        alive = self._alive[:n]
+        live = np.flatnonzero(alive)
+        new_pos = np.cumsum(alive) - 1
+        fresh = CollectionIndex(dim=self._dim, terms=self._terms)
+        for term, postings in self._postings.items():
+            rows, tfs = postings.arrays()
+            keep = alive[rows]
+            if keep.any():
+                moved = _Postings()
+                moved.rows.extend(new_pos[rows[keep]].astype(np.int32).tolist())
+                moved.tfs.extend(tfs[keep].tolist())
+                fresh._postings[term] = moved
+        fresh._grow(max(64, live.size))
+        fresh._vectors[: live.size] = self._vectors[live]
+        fresh._alive[: live.size] = True
+        fresh._lengths[: live.size] = self._lengths[live]
+        fresh._total_length = float(self._lengths[live].sum())
+        for pos, old in enumerate(live.tolist()):
+            item = self._items[old]
+            assert item is not None
+            fresh._items.append(item)
+            fresh._pos[item.id] = pos
+            for attr, value in self._attributes(item):
+                fresh._values[attr].setdefault(value, set()).add(pos)
+        fresh._changed()
         return fresh
 
     def _changed(self) -> None:
@@ -246,7 +299,7 @@ class CollectionIndex:
         docs = len(self._pos)
         if docs == 0:
             return []
-        query_terms = Counter(self._tokens(text))
+        query_terms = self._terms(text)
         avgdl = self._total_length / docs if self._total_length > 0 else 1.0
         scores: np.ndarray | None = None
         for term, weight in query_terms.items():
@@ -293,7 +346,7 @@ class MemoryIndex:
 
     def __init__(self, *, dim: int, analyzer: str, collections: Sequence[str]) -> None:
         self._dim = dim
-        self._tokens = analyzer_tokens(analyzer)
+        self._terms = analyzer_terms(analyzer)
         self._collections = tuple(collections)
         self._data: dict[str, CollectionIndex] | None = None
         self._lock = threading.Lock()  # guards _data and its contents
@@ -303,7 +356,9 @@ class MemoryIndex:
     def built(self) -> bool:
         return self._data is not None
 
-    def build(self, load: Callable[[str], Iterable[tuple[Sequence[Item], np.ndarray]]]) -> int:
+    def build(
+        self, load: Callable[[str], Iterable[tuple[Sequence[Item], np.ndarray, Sequence[TermCounts] | None]]]
+    ) -> int:
         """Fill from the store (called with `writing` held, so no write lands half-seen).
         Safe to call twice: a built index is kept. Returns the rows indexed."""
         with self._lock:
@@ -311,9 +366,9 @@ class MemoryIndex:
                 return sum(len(c) for c in self._data.values())
         data = {}
         for name in self._collections:
-            index = CollectionIndex(dim=self._dim, tokens=self._tokens)
-            for items, vectors in load(name):
-                index.upsert(items, vectors)
+            index = CollectionIndex(dim=self._dim, terms=self._terms)
+            for items, vectors, terms in load(name):
+                index.upsert(items, vectors, terms)
             data[name] = index
         with self._lock:
             self._data = data

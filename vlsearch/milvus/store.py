@@ -25,7 +25,7 @@ from pymilvus import MilvusClient, MilvusException
 from vlsearch.errors import EmbedderMismatchError, StoreUnavailableError
 from vlsearch.milvus import schema
 from vlsearch.milvus.filters import MATCH_NOTHING, build_filter, doc_filter, ids_filter
-from vlsearch.milvus.memory_index import MemoryIndex
+from vlsearch.milvus.memory_index import MemoryIndex, TermCounts
 from vlsearch.milvus.rows import item_row, row_item, truncate_utf8
 from vlsearch.types import COLLECTIONS, Candidate, Item, SearchFilter
 
@@ -183,7 +183,7 @@ class Store:
         if not memory.built:
             with memory.writing:
                 started = time.perf_counter()
-                rows = memory.build(self._rows_with_vectors)
+                rows = memory.build(self._rows_for_index)
             log.info(
                 "in-memory search index for %s: %d rows in %.2f s",
                 self._uri,
@@ -192,10 +192,24 @@ class Store:
             )
         return sum(memory.count(name, None) or 0 for name in COLLECTIONS)
 
-    def _rows_with_vectors(self, collection: str) -> Iterator[tuple[list[Item], np.ndarray]]:
-        for items, vectors in self.iter_items(collection, with_vectors=True):
-            assert vectors is not None
-            yield items, vectors
+    def _rows_for_index(
+        self, collection: str
+    ) -> Iterator[tuple[list[Item], np.ndarray, list[TermCounts] | None]]:
+        """Every row with its vector and, where Lite hands them out, its BM25 term counts."""
+        fields = [*schema.OUTPUT_FIELDS, "dense", "sparse"]
+        client = self._require()
+        try:
+            it = client.query_iterator(collection, batch_size=2000, filter="", output_fields=fields)
+            try:
+                while batch := it.next():
+                    vectors = np.asarray([row["dense"] for row in batch], dtype=np.float32)
+                    sparse = [row.get("sparse") for row in batch]
+                    terms = None if any(s is None for s in sparse) else [_term_counts(s) for s in sparse]
+                    yield [row_item(row) for row in batch], vectors.reshape(len(batch), self._dim), terms
+            finally:
+                it.close()
+        except MilvusException as exc:
+            raise self._translate(exc) from exc
 
     def _searchable(self) -> MemoryIndex | None:
         """The index to search, built on first use; None where Milvus answers searches."""
@@ -652,6 +666,14 @@ def _lite_release(uri: str) -> None:
     from milvus_lite.server_manager import server_manager_instance
 
     server_manager_instance.release_server(key)
+
+
+def _term_counts(sparse: Any) -> TermCounts:
+    """Lite's stored BM25 vector of a row (a dict, or a one-row scipy matrix) as term counts."""
+    if isinstance(sparse, dict):
+        return {int(k): float(v) for k, v in sparse.items()}
+    coo = sparse.tocoo()
+    return {int(k): float(v) for k, v in zip(coo.col, coo.data, strict=True)}
 
 
 def _writing(memory: MemoryIndex | None) -> AbstractContextManager[Any]:
