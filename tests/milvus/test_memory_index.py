@@ -283,7 +283,8 @@ def test_term_counts_equal_the_sparse_vectors_lite_stores(tmp_path: Path) -> Non
     store.connect()
     try:
         items = _items(random.Random(9), 12)
-        items[0] = Item(**{**items[0].__dict__, "text": "Pump E-17: 电源模块故障, v2.3.1 isn't 100% OK — Ünïcode"})
+        mixed = "Pump E-17: 电源模块故障, v2.3.1 isn't 100% OK — Ünïcode"
+        items[0] = Item(**{**items[0].__dict__, "text": mixed})
         store.upsert(items, _vectors(np.random.default_rng(9), len(items)))
         terms = analyzer_terms("jieba")
         seen = 0
