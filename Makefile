@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 export GRADIO_ANALYTICS_ENABLED ?= False
 
-.PHONY: install serve test lint typecheck browser-deps pg-deps bench demo clean
+.PHONY: install serve test lint typecheck browser-deps pg-deps font-deps bench demo clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,13 +39,22 @@ pg-deps:
 	  else echo "not root: install postgresql yourself (apt-get install postgresql) or PostgreSQL tests skip"; fi; \
 	fi
 
+# A CJK font for the OCR test that draws Chinese text (tests/media/test_ocr.py).
+font-deps:
+	@if [ ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null) \
+	      || echo "fonts-wqy-microhei could not be installed: the Chinese OCR test will be skipped"; \
+	  else echo "not root: install fonts-wqy-microhei yourself or the Chinese OCR test skips"; fi; \
+	fi
+
 demo: install
 	$(BIN)/vlsearch demo --if-missing
 
 serve: install demo
 	$(BIN)/vlsearch serve
 
-test: install browser-deps pg-deps
+test: install browser-deps pg-deps font-deps
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 lint: install

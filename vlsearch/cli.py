@@ -153,7 +153,9 @@ def search(
     if api:
         _search_remote(api, api_key, text, image, video, top_k, rerank, instruction, doc_type, as_json)
         return
-    settings = get_settings()
+    # One search per process: asking Lite once costs less than building the in-process index
+    # first (70 s at 100k rows; a served store builds it once at start).
+    settings = get_settings().model_copy(update={"milvus_lite_memory_index": False})
     query = Query(
         text=text,
         image_paths=tuple(str(p) for p in image or ()),
