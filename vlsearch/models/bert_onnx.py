@@ -22,11 +22,12 @@ from vlsearch.models.onnx_encoder import (
 
 
 def _np(tensor: Any) -> np.ndarray:
+    """A view of a CPU float32 tensor (no copy: the weights already take memory once)."""
     return np.asarray(tensor.detach().to("cpu").float().numpy(), dtype=np.float32)
 
 
 def _linear(module: Any) -> Linear:
-    return Linear(np.ascontiguousarray(_np(module.weight).T), _np(module.bias))
+    return Linear(_np(module.weight), _np(module.bias))
 
 
 def _norm(module: Any) -> Norm:

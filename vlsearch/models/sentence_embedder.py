@@ -67,7 +67,7 @@ class SentenceEmbedder:
         self._state = ModelState.UNLOADED
         self._error = ""
         self._lock = threading.Lock()
-        self._lane = OneCoreLane(name=f"{name}-torch-1core", pin=_pin_torch, after_pin=_restore_torch)
+        self._lane = OneCoreLane(name=f"{name}-torch-1core", pin=self._pin_one_core, after_pin=_restore_torch)
         self._lane_tokenizer: Any = None  # the lane's own copy: a fast tokenizer is not thread-safe
         self._queries: Any = None  # BertQueryEncoder when queries go through ONNX Runtime
         self._query_tokenizer: Any = None  # its copy for callers outside the lane, used under a lock
@@ -160,13 +160,13 @@ class SentenceEmbedder:
         ):
             return None
         from vlsearch.models.bert_onnx import BertQueryEncoder, is_plain_bert
-        from vlsearch.models.registry import configure_torch_threads
 
         auto_model = model[0].auto_model
         if not is_plain_bert(auto_model):
             return None
+        # sessions come on first use: in the ensemble only the one-core lane's is ever made, and
+        # each session holds its own copy of the weights
         encoder = BertQueryEncoder(auto_model, name=f"{self._name}-query")
-        encoder.warm_up(configure_torch_threads())
         self._query_tokenizer = copy.deepcopy(model.tokenizer)
         return encoder
 
@@ -182,6 +182,12 @@ class SentenceEmbedder:
     @property
     def can_run_on_one_core(self) -> bool:
         return self._device == "cpu"
+
+    def _pin_one_core(self) -> None:
+        _pin_torch()
+        self.load()
+        if self._queries is not None:
+            self._queries.warm_up(1)  # the lane's session is built before the first query needs it
 
     def submit_one_core(self, inputs: Sequence[EmbedInput], *, role: Role) -> Future[np.ndarray]:
         """`embed` on a worker thread that runs torch on one core, beside another model."""
