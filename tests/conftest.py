@@ -13,6 +13,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# every test app would otherwise load models in the background; tests that want it say so
+os.environ.setdefault("VLSEARCH_PRELOAD_EMBEDDER", "false")
 
 
 @pytest.fixture(scope="session")

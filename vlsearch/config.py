@@ -112,6 +112,11 @@ class Settings(BaseSettings):
     api_keys: dict[str, list[str]] = Field(
         default_factory=dict, description="JSON {sha256(key) hex: [groups]}; empty = auth off, loopback only"
     )
+    preload_embedder: bool = Field(
+        True,
+        description="API start: load the embedder and embed one query in the background, so the first "
+        "search does not wait seconds for models, worker lanes and sessions",
+    )
     media_url_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="hosts rerank requests may fetch media URLs from (','-separated)"
     )

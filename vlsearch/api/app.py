@@ -78,6 +78,8 @@ def create_app(settings: Settings, runtime: Any = None) -> FastAPI:
         )
         app.state.api = state
         app.state.runtime = rt
+        if settings.preload_embedder:
+            state.loader.preload_embedder()
         if not keyring.enabled:
             log.warning("auth is off (no VLSEARCH_API_KEYS): only loopback clients are served")
         try:

@@ -356,6 +356,11 @@ class MemoryIndex:
     def built(self) -> bool:
         return self._data is not None
 
+    def warm_analyzer(self) -> None:
+        """Tokenize once: jieba reads its dictionary on first use (about 1 s), which a first
+        search would otherwise pay after a build from stored term counts."""
+        self._terms("warm-up 预热")
+
     def build(
         self, load: Callable[[str], Iterable[tuple[Sequence[Item], np.ndarray, Sequence[TermCounts] | None]]]
     ) -> int:

@@ -184,6 +184,7 @@ class Store:
             with memory.writing:
                 started = time.perf_counter()
                 rows = memory.build(self._rows_for_index)
+                memory.warm_analyzer()
             log.info(
                 "in-memory search index for %s: %d rows in %.2f s",
                 self._uri,
