@@ -368,13 +368,22 @@ def rerank(
     inputs: Annotated[
         Path, typer.Argument(help="JSON file: {instruction, query, documents, fps, max_frames}.")
     ],
-    model: Annotated[str, typer.Option(help="Qwen3-VL-Reranker name or local path.")],
+    model: Annotated[
+        str | None, typer.Option(help="Qwen3-VL-Reranker name or local path (default: VLSEARCH_RERANKER).")
+    ] = None,
 ) -> None:
-    """Score documents against a query with Qwen3-VL-Reranker (the seed article's input format)."""
+    """Score documents against a query with Qwen3-VL-Reranker (the seed article's input format).
+
+    Videos longer than VLSEARCH_MAX_QUERY_VIDEO_SECONDS are refused, as search uploads are.
+    """
     from vlsearch.rerank import Qwen3VLReranker
 
     payload = json.loads(inputs.read_text(encoding="utf-8"))
-    scores = Qwen3VLReranker(model_name_or_path=model).process(payload)
+    try:
+        scores = Qwen3VLReranker.from_settings(get_settings(), model=model).process(payload)
+    except VlsearchError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
     console.print_json(json.dumps({"scores": scores}))
 
 

@@ -30,7 +30,7 @@ def _reference_score(model_dir: Path, prompt: str, images=None, videos=None, met
         kwargs["images"] = images
     if videos:
         kwargs.update(videos=videos, video_metadata=metadata, do_sample_frames=False)
-    batch = processor(text=[prompt], return_tensors="pt", **kwargs)
+    batch = processor(text=[prompt], return_tensors="pt", do_resize=False, **kwargs)
     with torch.inference_mode():
         logits = model(**batch).logits[0, -1]
     tok = processor.tokenizer
@@ -50,16 +50,14 @@ def test_text_score_matches_full_lm_head(reranker: Qwen3VLReranker, tiny_model_d
 def test_multimodal_score_matches_full_lm_head(
     reranker: Qwen3VLReranker, tiny_model_dir: Path, tmp_path: Path
 ) -> None:
-    from transformers.video_utils import VideoMetadata
+    from qwen_vl_utils import fetch_image, fetch_video
 
-    # Sizes already multiples of 32 inside the bounds, so neither side resizes.
     rng = np.random.default_rng(5)
     img = Image.fromarray(rng.integers(0, 255, (64, 96, 3), dtype=np.uint8))
-    frames = [Image.fromarray(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)) for _ in range(4)]
     paths = []
-    for i, f in enumerate(frames):
+    for i in range(4):
         paths.append(tmp_path / f"f{i}.png")
-        f.save(paths[-1])
+        Image.fromarray(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(paths[-1])
     img.save(tmp_path / "img.png")
     got = reranker.process(
         {
@@ -72,9 +70,15 @@ def test_multimodal_score_matches_full_lm_head(
     prompt = REFERENCE_TEMPLATE.format(
         instruction="Find the matching clip.", Q=IMAGE + "red car", D=VIDEO + "a clip"
     )
-    video = torch.from_numpy(np.stack([np.asarray(f) for f in frames])).permute(0, 3, 1, 2)
-    meta = [VideoMetadata(total_num_frames=4, fps=2.0, frames_indices=[0, 1, 2, 3])]
-    want = _reference_score(tiny_model_dir, prompt, images=[img], videos=[video], metadata=meta)
+    image = fetch_image(
+        {"image": str(tmp_path / "img.png"), "min_pixels": 4096, "max_pixels": 1_843_200}, image_patch_size=16
+    )
+    video, meta = fetch_video(
+        {"video": [str(p) for p in paths], "total_pixels": 7_864_320},
+        image_patch_size=16,
+        return_video_metadata=True,
+    )
+    want = _reference_score(tiny_model_dir, prompt, images=[image], videos=[video], metadata=[meta])
     assert got == pytest.approx([want], abs=1e-5)
 
 

@@ -1,4 +1,4 @@
-"""Truncation keeps visual tokens and the tail; image/video sizing follows the official bounds."""
+"""Truncation keeps visual tokens and the tail; images and videos get the official element dicts."""
 
 from __future__ import annotations
 
@@ -8,16 +8,10 @@ import pytest
 import torch
 
 from vlsearch.errors import InputRejectedError
-from vlsearch.rerank.inputs import (
-    VisionLimits,
-    frame_count,
-    parse_side,
-    prepare_image,
-    prepare_video,
-    smart_resize,
-)
+from vlsearch.rerank.inputs import VideoClip, VisionLimits, parse_side
 from vlsearch.rerank.qwen3vl import Qwen3VLReranker
 from vlsearch.rerank.truncation import truncate_ids
+from vlsearch.rerank.vision import check_video, fetch_image, fetch_video, image_element, video_element
 
 S = 1000  # a "special" id in the unit tests below
 
@@ -64,54 +58,62 @@ def test_reranker_truncation_keeps_every_image_pad(reranker: Qwen3VLReranker, me
     assert 0.0 <= scores[0] <= 1.0
 
 
-def test_smart_resize_multiples_of_32_within_bounds() -> None:
-    lim = VisionLimits()
-    for h, w in [(10, 10), (100, 80), (3000, 4000), (33, 1000), (1080, 1920)]:
-        rh, rw = smart_resize(h, w, factor=32, min_pixels=lim.min_pixels, max_pixels=lim.max_pixels)
-        assert rh % 32 == 0 and rw % 32 == 0
-        assert lim.min_pixels <= rh * rw <= lim.max_pixels
-    with pytest.raises(InputRejectedError):
-        smart_resize(1, 500, factor=32, min_pixels=4096, max_pixels=10**6)
+def test_element_dicts_are_the_official_ones(media: dict[str, Path]) -> None:
+    lim = VisionLimits(max_frames=4)
+    img = image_element(str(media["img_a"]), lim)
+    assert img == {"image": "file://" + str(media["img_a"]), "min_pixels": 4096, "max_pixels": 1_843_200}
+    # a video file: the call's fps / max_frames (else the constructor's), no pixel budget
+    assert video_element(str(media["video"]), lim, fps=0.5) == {
+        "video": "file://" + str(media["video"]),
+        "fps": 0.5,
+        "max_frames": 4,
+    }
+    assert video_element(str(media["video"]), VisionLimits(), max_frames=8)["max_frames"] == 8
+    assert "total_pixels" not in video_element(str(media["video"]), VisionLimits())
+    opt_in = video_element(str(media["video"]), VisionLimits(video_file_total_pixels=1 << 20))
+    assert opt_in["total_pixels"] == 1 << 20
+    # a frame list: thinned to the constructor's max_frames (never the call's), then total_pixels
+    frames = [str(media[f"frame{i}"]) for i in range(5)]
+    listed = video_element(frames, lim, max_frames=2)
+    assert listed == {
+        "video": ["file://" + frames[i] for i in (0, 1, 2, 4)],  # np.linspace(0, 4, 4, dtype=int)
+        "total_pixels": 7_864_320,
+    }
+    clip = video_element(VideoClip(str(media["video"]), 1.0, 2.5), lim)
+    assert (clip["video_start"], clip["video_end"], clip["fps"]) == (1.0, 2.5, 1.0)
 
 
-def test_prepare_image_resizes_once(media: dict[str, Path]) -> None:
-    img = prepare_image(str(media["img_b"]), VisionLimits())
+def test_frames_come_from_qwen_vl_utils(media: dict[str, Path]) -> None:
+    v = fetch_video([str(media[f"frame{i}"]) for i in range(5)], VisionLimits())
+    assert v.frames.shape[0] == 6 and v.frames.dtype == torch.float32  # padded to even
+    assert list(v.metadata["frames_indices"]) == [0, 1, 2, 3, 4, 5] and v.metadata["fps"] == 2.0
+    h, w = v.frames.shape[-2:]
+    assert h % 32 == 0 and w % 32 == 0 and h * w >= 128 * 32 * 32  # qwen-vl-utils' video minimum
+    f = fetch_video(str(media["video"]), VisionLimits(), fps=4.0, max_frames=7)
+    assert f.frames.shape[0] == 6 and f.metadata["fps"] == 8.0  # 12 wanted, capped at 7, kept even
+    img = fetch_image(str(media["img_b"]), VisionLimits())
     assert img.size == (64, 192) and img.mode == "RGB"
 
 
-def test_video_file_sampling_fps_and_max_frames(media: dict[str, Path]) -> None:
-    lim = VisionLimits()
-    v = prepare_video(str(media["video"]), lim)  # 24 frames at 8 fps: 3 s at 1 fps -> min 4 frames
-    assert v.frames.dtype == torch.uint8 and v.frames.shape[0] == 4
-    assert v.indices == (0, 8, 15, 23) and v.fps == 8.0
-    v = prepare_video(str(media["video"]), lim, fps=4.0, max_frames=7)
-    assert v.frames.shape[0] == 6  # 12 wanted, capped at 7, kept even
-    assert frame_count(1000, 25.0, fps=1.0, limits=lim, max_frames=64) == 40
-    assert frame_count(10_000, 25.0, fps=1.0, limits=lim, max_frames=64) == 64
-
-
-def test_total_pixel_budget_applies_to_file_videos(media: dict[str, Path]) -> None:
-    # Tight budget: 4 frames -> 2 temporal groups; per-frame cap = total / 4 * 2.
-    lim = VisionLimits(video_total_pixels=2 * 32 * 32 * 4, min_pixels=1024)
-    for ref in (str(media["video"]), [str(media[f"frame{i}"]) for i in range(4)]):
-        v = prepare_video(ref, lim)
-        t, _, h, w = v.frames.shape
-        assert h % 32 == 0 and w % 32 == 0
-        assert (t // 2) * h * w <= lim.video_total_pixels
-    unbounded = prepare_video(str(media["video"]), VisionLimits())
-    assert unbounded.frames.shape[-2:] == (64, 96)
-
-
-def test_frame_list_is_one_video_and_padded_even(media: dict[str, Path]) -> None:
+def test_frame_list_is_one_video_and_lists_of_videos_are_several(media: dict[str, Path]) -> None:
     frames = [str(media[f"frame{i}"]) for i in range(5)]
-    side = parse_side({"video": frames})
-    assert len(side.videos) == 1
-    v = prepare_video(side.videos[0], VisionLimits(), fps=2.0)
-    assert v.frames.shape[0] == 6 and v.indices == (0, 1, 2, 3, 4, 4) and v.fps == 2.0
+    assert len(parse_side({"video": frames}).videos) == 1
     two = parse_side({"video": [str(media["video"]), str(media["video"])], "image": str(media["img_a"])})
     assert len(two.videos) == 2 and len(two.images) == 1 and two.texts == ()
+    nested = parse_side({"video": [frames[:2], frames[2:]]})
+    assert nested.videos == (tuple(frames[:2]), tuple(frames[2:]))
 
 
-def test_missing_video_file_is_rejected(tmp_path: Path) -> None:
+def test_bad_video_inputs_are_rejected_clearly(tmp_path: Path, media: dict[str, Path]) -> None:
     with pytest.raises(InputRejectedError, match="not found"):
-        prepare_video(str(tmp_path / "nope.mp4"), VisionLimits())
+        check_video(str(tmp_path / "nope.mp4"), VisionLimits())
+    with pytest.raises(InputRejectedError, match="frame not found"):
+        check_video([str(tmp_path / "gone.png")], VisionLimits())
+    with pytest.raises(InputRejectedError, match="max_frames must be >= 2"):
+        video_element(str(media["video"]), VisionLimits(), max_frames=1)
+    with pytest.raises(InputRejectedError, match="download it first"):
+        video_element("https://example.com/v.mp4", VisionLimits())
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64)
+    with pytest.raises(InputRejectedError):
+        check_video(str(broken), VisionLimits())

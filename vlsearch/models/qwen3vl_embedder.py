@@ -1,7 +1,9 @@
 """Qwen3-VL-Embedding behind the Embedder protocol: one vector space for text, images and video frames.
 
 Pooling is the hidden state of the last non-pad token with RIGHT padding, L2-normalised; queries
-carry a task instruction, documents the default one. `dim` > 0 keeps a Matryoshka prefix.
+carry a task instruction, documents the default one. `dim` > 0 keeps a Matryoshka prefix. Images
+and frame lists go through qwen-vl-utils with the official embedding script's element dicts (see
+`vlsearch.rerank.vision`); torch is imported only when the model loads.
 """
 
 from __future__ import annotations
@@ -10,22 +12,14 @@ import json
 import logging
 import threading
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
+from vlsearch.errors import ModelUnavailableError
 from vlsearch.models.base import ModelInfo, ModelState
-from vlsearch.models.device import DeviceChoice, release_cuda_memory, resolve_device
-from vlsearch.rerank.backbone import (
-    EncodedInput,
-    encode,
-    forward_batch,
-    load_backbone,
-    plan_batches,
-    special_token_ids,
-)
-from vlsearch.rerank.inputs import SideContent, VisionLimits, prepare_image, prepare_video
+from vlsearch.models.device import DeviceChoice, dtype_label, release_cuda_memory
+from vlsearch.rerank.inputs import SideContent, VisionLimits
 from vlsearch.rerank.prompt import (
     EMBED_DEFAULT_INSTRUCTION,
     EMBED_QUERY_INSTRUCTION,
@@ -33,6 +27,11 @@ from vlsearch.rerank.prompt import (
     side_content,
 )
 from vlsearch.types import EmbedInput, Role
+
+if TYPE_CHECKING:
+    import torch
+
+    from vlsearch.rerank.backbone import AttentionGuard, EncodedInput
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +78,7 @@ class Qwen3VLEmbedder:
         self._choice: DeviceChoice | None = None
         self._processor: Any = None
         self._model: Any = None
+        self._guard: AttentionGuard | None = None
         self._special_ids: frozenset[int] = frozenset()
         self._pad_id = 0
         self.forward_calls = 0
@@ -128,7 +128,7 @@ class Qwen3VLEmbedder:
             backend="qwen3-vl",
             state=self._state,
             device=str(self._device_map or (choice.device if choice else (self._device or "auto"))),
-            dtype=choice.dtype_name if choice else str(self._dtype or "auto").removeprefix("torch."),
+            dtype=choice.dtype_name if choice else dtype_label(self._dtype),
             dim=dim,
             multimodal=True,
             error=self._error,
@@ -140,6 +140,11 @@ class Qwen3VLEmbedder:
                 return
             self._state = ModelState.LOADING
             try:
+                from vlsearch.models.device import resolve_device
+                from vlsearch.rerank.backbone import load_backbone
+                from vlsearch.rerank.vision import qwen_vl_utils
+
+                qwen_vl_utils()
                 choice = resolve_device(self._device, self._dtype, self._attn)
                 processor, model = load_backbone(
                     self._model_id, choice, device_map=self._device_map, env_var="VLSEARCH_EMBEDDER"
@@ -147,17 +152,20 @@ class Qwen3VLEmbedder:
             except Exception as exc:
                 self._state, self._error = ModelState.FAILED, str(exc)
                 raise
+            from vlsearch.rerank.backbone import AttentionGuard, special_token_ids
+
             tok = processor.tokenizer
             self._special_ids = special_token_ids(tok, model.config)
             pad = tok.pad_token_id
             self._pad_id = int(pad if pad is not None else tok.convert_tokens_to_ids("<|endoftext|>"))
             self._full_dim = int(model.config.text_config.hidden_size)
             self._choice, self._processor, self._model = choice, processor, model
+            self._guard = AttentionGuard(self._model_id)
             self._state, self._error = ModelState.READY, ""
 
     def unload(self) -> None:
         with self._lock:
-            self._model = self._processor = None
+            self._model = self._processor = self._guard = None
             self._state = ModelState.UNLOADED
             release_cuda_memory()
 
@@ -167,12 +175,13 @@ class Qwen3VLEmbedder:
         return embed_prompt(side_content(side.texts, len(side.images), len(side.videos)), instruction)
 
     def encode_inputs(self, inputs: Sequence[EmbedInput], *, role: Role) -> list[EncodedInput]:
+        from vlsearch.rerank.backbone import encode
+        from vlsearch.rerank.vision import fetch_side
+
         self.load()
         out = []
         for item in inputs:
-            side = _side(item)
-            images = [prepare_image(ref, self.limits) for ref in side.images]
-            videos = [prepare_video(ref, self.limits) for ref in side.videos]
+            images, videos = fetch_side(_side(item), self.limits)
             out.append(
                 encode(
                     self._processor,
@@ -189,6 +198,10 @@ class Qwen3VLEmbedder:
         """(n, dim) float32 unit vectors; loads on first use."""
         if not inputs:
             return np.zeros((0, self.dim), dtype=np.float32)
+        import torch
+
+        from vlsearch.rerank.backbone import plan_batches
+
         encoded = self.encode_inputs(inputs, role=role)
         dim = self.dim
         result = np.zeros((len(encoded), dim), dtype=np.float32)
@@ -196,9 +209,13 @@ class Qwen3VLEmbedder:
             [len(e) for e in encoded], token_budget=self.token_budget, max_batch_size=self.max_batch_size
         )
         with self._lock, torch.inference_mode():
-            model = self._model
+            model, guard = self._model, self._guard
+            if model is None or guard is None:
+                raise ModelUnavailableError(
+                    f"embedder {self._model_id} was unloaded while embedding; load it again"
+                )
             for idx in plan:
-                hidden, mask = forward_batch(
+                hidden, mask = guard.forward(
                     model, [encoded[i] for i in idx], pad_id=self._pad_id, padding_side="right"
                 )
                 last = mask.sum(dim=1) - 1

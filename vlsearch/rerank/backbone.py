@@ -17,9 +17,9 @@ import torch
 from PIL import Image
 
 from vlsearch.errors import ModelUnavailableError
-from vlsearch.models.device import DeviceChoice
-from vlsearch.rerank.inputs import PreparedVideo
+from vlsearch.models.device import FA2, SDPA, DeviceChoice
 from vlsearch.rerank.truncation import truncate_ids
+from vlsearch.rerank.vision import PreparedVideo
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,15 @@ def load_backbone(
         if device_map is not None:
             kwargs["device_map"] = device_map  # accelerate: several GPUs or CPU/disk offload
         kwargs.update(model_kwargs)
-        model: Any = _backbone_class().from_pretrained(model_id, **kwargs)
+        try:
+            model: Any = _backbone_class().from_pretrained(model_id, **kwargs)
+        except (ImportError, RuntimeError, ValueError) as exc:
+            if kwargs["attn_implementation"] != FA2:
+                raise
+            # flash_attn can be installed yet unusable (ABI or CUDA mismatch): SDPA always works.
+            log.warning("%s: FlashAttention-2 failed at load (%s); using SDPA", model_id, exc)
+            kwargs["attn_implementation"] = SDPA
+            model = _backbone_class().from_pretrained(model_id, **kwargs)
     except (OSError, ValueError) as exc:
         raise model_unavailable(model_id, exc, env_var) from exc
     if device_map is None:
@@ -150,15 +158,19 @@ def encode(
     max_length: int,
     special_ids: Collection[int],
 ) -> EncodedInput:
-    """Run the HF processor on one prompt (no resizing or frame sampling there) and truncate."""
+    """Run the HF processor on one prompt and truncate.
+
+    Images and frames come from qwen-vl-utils already sized, so the processor neither resizes nor
+    samples frames (`cap_pixels_per_frame` only silences a transformers warning about resizing).
+    """
     kwargs: dict[str, Any] = {}
     if images:
         kwargs["images"] = list(images)
     if videos:
         kwargs["videos"] = [v.frames for v in videos]
-        kwargs["video_metadata"] = [v.metadata() for v in videos]
+        kwargs["video_metadata"] = [dict(v.metadata) for v in videos]  # the processor edits them
         kwargs["do_sample_frames"] = False
-        kwargs["cap_pixels_per_frame"] = False  # frames are already sized under our budget
+        kwargs["cap_pixels_per_frame"] = False
     out = processor(text=[prompt], do_resize=False, **kwargs)
     ids = truncate_ids(out["input_ids"][0], max_length=max_length, special_ids=special_ids)
     return EncodedInput(
@@ -230,6 +242,38 @@ def forward_batch(
         use_cache=False,
     )
     return out.last_hidden_state, attention_mask
+
+
+class AttentionGuard:
+    """Falls back to SDPA once if the first FlashAttention-2 forward raises (a kernel that imports
+    but does not run on this GPU); later forwards run without the check."""
+
+    def __init__(self, model_id: str) -> None:
+        self.model_id = model_id
+        self.checked = False
+        self.fallback = ""  # why FA2 was dropped at run time, "" if it was not
+
+    def forward(
+        self, model: Any, batch: Sequence[EncodedInput], **kwargs: Any
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.checked or model.config._attn_implementation != FA2:
+            return forward_batch(model, batch, **kwargs)
+        try:
+            out = forward_batch(model, batch, **kwargs)
+        except torch.OutOfMemoryError:
+            raise  # not the kernel's fault: SDPA would need more memory, not less
+        except Exception as exc:
+            self.fallback = f"{type(exc).__name__}: {exc}"[:300]
+            log.warning(
+                "%s: first FlashAttention-2 forward failed (%s); switching to SDPA",
+                self.model_id,
+                self.fallback,
+            )
+            model.set_attn_implementation(SDPA)
+            self.checked = True
+            return forward_batch(model, batch, **kwargs)
+        self.checked = True
+        return out
 
 
 def plan_batches(lengths: Sequence[int], *, token_budget: int, max_batch_size: int) -> list[list[int]]:

@@ -10,33 +10,20 @@ import logging
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
-
-import torch
-from PIL import Image
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from vlsearch.config import DEFAULT_RERANK_INSTRUCTION, Settings
 from vlsearch.errors import ModelUnavailableError
 from vlsearch.models.base import ModelInfo, ModelState, RerankInput
-from vlsearch.models.device import DeviceChoice, release_cuda_memory, resolve_device
-from vlsearch.rerank.backbone import (
-    EncodedInput,
-    encode,
-    forward_batch,
-    lm_head_rows,
-    load_backbone,
-    plan_batches,
-    special_token_ids,
-)
-from vlsearch.rerank.inputs import (
-    PreparedVideo,
-    SideContent,
-    VisionLimits,
-    parse_side,
-    prepare_image,
-    prepare_video,
-)
+from vlsearch.models.device import DeviceChoice, dtype_label, release_cuda_memory
+from vlsearch.rerank.inputs import SideContent, VisionLimits, parse_side
 from vlsearch.rerank.prompt import rerank_prompt, side_content
+
+if TYPE_CHECKING:
+    import torch
+
+    from vlsearch.rerank.backbone import AttentionGuard, EncodedInput
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +33,10 @@ DEFAULT_RERANKER = "Qwen/Qwen3-VL-Reranker-2B"
 class Qwen3VLReranker:
     """Seed-compatible reranker: `Qwen3VLReranker(model_name_or_path=..., torch_dtype=...).process(inputs)`.
 
-    Construction is cheap; weights load on first use or on `load()`.
+    Construction is cheap and imports no torch; weights load on first use or on `load()`. Images and
+    videos are prepared by qwen-vl-utils exactly as the official code prepares them (see
+    `vlsearch.rerank.vision`); `fps` and `max_frames` here are the defaults a call may override for
+    video files, while frame lists are always thinned to this `max_frames`, as upstream.
     """
 
     def __init__(
@@ -63,8 +53,10 @@ class Qwen3VLReranker:
         min_pixels: int | None = None,
         max_pixels: int | None = None,
         total_pixels: int | None = None,
+        video_file_total_pixels: int | None = None,
         fps: float | None = None,
         max_frames: int | None = None,
+        max_video_seconds: float | None = None,
         default_instruction: str = DEFAULT_RERANK_INSTRUCTION,
         name: str = "reranker",
         **model_kwargs: Any,
@@ -73,9 +65,11 @@ class Qwen3VLReranker:
         self.limits = VisionLimits(
             min_pixels=min_pixels or base.min_pixels,
             max_pixels=max_pixels or base.max_pixels,
-            video_total_pixels=total_pixels or base.video_total_pixels,
+            total_pixels=total_pixels or base.total_pixels,
+            video_file_total_pixels=video_file_total_pixels or None,
             fps=fps or base.fps,
             max_frames=max_frames or base.max_frames,
+            max_video_seconds=max_video_seconds or base.max_video_seconds,
         )
         self._model_id = str(model_name_or_path)
         self._dtype = torch_dtype
@@ -95,6 +89,7 @@ class Qwen3VLReranker:
         self._processor: Any = None
         self._model: Any = None
         self._head: torch.Tensor | None = None  # W[yes] - W[no], float32
+        self._guard: AttentionGuard | None = None
         self._special_ids: frozenset[int] = frozenset()
         self._pad_id = 0
         self.forward_calls = 0  # forward passes run, for tests and benchmarks
@@ -109,6 +104,12 @@ class Qwen3VLReranker:
     def loaded(self) -> bool:
         return self._model is not None
 
+    @property
+    def attn_implementation(self) -> str:
+        """The attention the loaded model runs ("" before loading), after any run-time fallback."""
+        model = self._model
+        return str(model.config._attn_implementation) if model is not None else ""
+
     def info(self) -> ModelInfo:
         choice = self._choice
         return ModelInfo(
@@ -118,7 +119,7 @@ class Qwen3VLReranker:
             backend="qwen3-vl",
             state=self._state,
             device=str(self._device_map or (choice.device if choice else (self._device or "auto"))),
-            dtype=choice.dtype_name if choice else str(self._dtype or "auto").removeprefix("torch."),
+            dtype=choice.dtype_name if choice else dtype_label(self._dtype),
             multimodal=True,
             error=self._error,
         )
@@ -131,6 +132,16 @@ class Qwen3VLReranker:
             self._state = ModelState.LOADING
             started = time.perf_counter()
             try:
+                from vlsearch.models.device import resolve_device
+                from vlsearch.rerank.backbone import (
+                    AttentionGuard,
+                    lm_head_rows,
+                    load_backbone,
+                    special_token_ids,
+                )
+                from vlsearch.rerank.vision import qwen_vl_utils
+
+                qwen_vl_utils()  # fail here, not on the first video, when it is missing
                 choice = resolve_device(self._device, self._dtype, self._attn)
                 processor, model = load_backbone(
                     self._model_id, choice, device_map=self._device_map, **self._model_kwargs
@@ -151,18 +162,27 @@ class Qwen3VLReranker:
                 if tok.pad_token_id is not None
                 else tok.convert_tokens_to_ids("<|endoftext|>")
             )
-            self._choice, self._processor, self._model = choice, processor, model
+            attn = str(model.config._attn_implementation)
+            self._choice = (
+                replace(choice, attn_implementation=attn) if attn != choice.attn_implementation else choice
+            )
+            self._processor, self._model = processor, model
+            self._guard = AttentionGuard(self._model_id)
             self._state, self._error = ModelState.READY, ""
             log.info("reranker %s ready in %.1fs", self._model_id, time.perf_counter() - started)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, model: str | None = None) -> Qwen3VLReranker:
-        """The reranker the settings ask for (model id: argument, then VLSEARCH_RERANKER, then 2B)."""
+        """The reranker the settings ask for (model id: argument, then VLSEARCH_RERANKER, then 2B).
+
+        Videos longer than `max_query_video_seconds` are refused, as search uploads are.
+        """
         return cls(
             model_name_or_path=model or settings.reranker or DEFAULT_RERANKER,
             device=settings.device or None,
             token_budget=settings.rerank_token_budget,
             default_instruction=settings.rerank_instruction,
+            max_video_seconds=settings.max_query_video_seconds,
         )
 
     @classmethod
@@ -179,6 +199,10 @@ class Qwen3VLReranker:
 
         `yes_no_rows` is the (2, hidden) pair of lm_head rows for "yes" and "no".
         """
+        import torch
+
+        from vlsearch.rerank.backbone import AttentionGuard, special_token_ids
+
         self = cls(model_name_or_path=model_id, **kwargs)
         param = next(model.parameters())
         self._choice = DeviceChoice(
@@ -193,12 +217,13 @@ class Qwen3VLReranker:
         self._special_ids = special_token_ids(tok, model.config)
         self._pad_id = int(tok.pad_token_id)
         self._processor, self._model = processor, model.eval()
+        self._guard = AttentionGuard(model_id)
         self._state = ModelState.READY
         return self
 
     def unload(self) -> None:
         with self._lock:
-            self._model = self._processor = self._head = None
+            self._model = self._processor = self._head = self._guard = None
             self._state = ModelState.UNLOADED
             release_cuda_memory()
 
@@ -234,13 +259,25 @@ class Qwen3VLReranker:
         fps: float | None = None,
         max_frames: int | None = None,
     ) -> list[float]:
-        """One probability in [0, 1] per document, in input order."""
+        """One probability in [0, 1] per document, in input order.
+
+        Inputs are checked (files exist, videos within the duration limit) before any model work,
+        so a bad request fails the same way whether or not the weights are loaded.
+        """
         q = parse_side(query)
         docs = [parse_side(d) for d in documents]
         if q.empty or not docs:
             return []
+        self.check_inputs(q, docs)
         encoded = self.encode_pairs(q, docs, instruction=instruction, fps=fps, max_frames=max_frames)
         return self.score_encoded(encoded)
+
+    def check_inputs(self, query: SideContent, documents: Sequence[SideContent]) -> None:
+        """Refuse missing media and videos over `max_video_seconds` (naming the setting)."""
+        from vlsearch.rerank.vision import check_side
+
+        for side in (query, *documents):
+            check_side(side, self.limits)
 
     # -- internals (public for tests and the benchmark) --------------------------------------
     def build_prompt(self, query: SideContent, document: SideContent, instruction: str | None = None) -> str:
@@ -249,13 +286,6 @@ class Qwen3VLReranker:
             side_content(document.texts, len(document.images), len(document.videos)),
             instruction or self.default_instruction,
         )
-
-    def _visuals(
-        self, side: SideContent, fps: float | None, max_frames: int | None
-    ) -> tuple[list[Image.Image], list[PreparedVideo]]:
-        images = [prepare_image(ref, self.limits) for ref in side.images]
-        videos = [prepare_video(ref, self.limits, fps=fps, max_frames=max_frames) for ref in side.videos]
-        return images, videos
 
     def encode_pairs(
         self,
@@ -266,11 +296,14 @@ class Qwen3VLReranker:
         fps: float | None = None,
         max_frames: int | None = None,
     ) -> list[EncodedInput]:
+        from vlsearch.rerank.backbone import encode
+        from vlsearch.rerank.vision import fetch_side
+
         self.load()
-        q_images, q_videos = self._visuals(query, fps, max_frames)  # once per query, not per pair
+        q_images, q_videos = fetch_side(query, self.limits, fps=fps, max_frames=max_frames)  # once per query
         out: list[EncodedInput] = []
         for doc in documents:
-            d_images, d_videos = self._visuals(doc, fps, max_frames)
+            d_images, d_videos = fetch_side(doc, self.limits, fps=fps, max_frames=max_frames)
             out.append(
                 encode(
                     self._processor,
@@ -285,6 +318,10 @@ class Qwen3VLReranker:
 
     def score_encoded(self, encoded: Sequence[EncodedInput], *, batched: bool = True) -> list[float]:
         """Score encoded pairs: length-sorted batches under the token budget, or one per forward."""
+        import torch
+
+        from vlsearch.rerank.backbone import plan_batches
+
         self.load()
         scores: list[float] = [0.0] * len(encoded)
         if batched:
@@ -294,13 +331,13 @@ class Qwen3VLReranker:
         else:
             plan = [[i] for i in range(len(encoded))]
         with self._lock, torch.inference_mode():
-            model, head = self._model, self._head
-            if model is None or head is None:
+            model, head, guard = self._model, self._head, self._guard
+            if model is None or head is None or guard is None:
                 raise ModelUnavailableError(
                     f"reranker {self._model_id} was unloaded while scoring; load it again"
                 )
             for idx in plan:
-                hidden, _ = forward_batch(
+                hidden, _ = guard.forward(
                     model, [encoded[i] for i in idx], pad_id=self._pad_id, padding_side="left"
                 )
                 last = hidden[:, -1, :].to(device=head.device, dtype=torch.float32)
@@ -308,5 +345,11 @@ class Qwen3VLReranker:
                 for i, p in zip(idx, probs, strict=True):
                     scores[i] = float(p)
                 self.forward_calls += 1
+            if guard.fallback and self._choice is not None and self._choice.attn_implementation != "sdpa":
+                self._choice = replace(
+                    self._choice,
+                    attn_implementation="sdpa",
+                    reason=f"FA2 failed at run time: {guard.fallback}",
+                )
         self.pairs_scored += len(encoded)
         return scores
