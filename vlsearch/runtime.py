@@ -70,6 +70,7 @@ class Runtime:
         if reranker is not None:
             from vlsearch.rerank.cache import ScoreCache
             from vlsearch.rerank.remote import RemoteRerankStage
+            from vlsearch.rerank.sources import SourceVideos
             from vlsearch.rerank.stage import RerankStage
 
             stage_cls = RemoteRerankStage if settings.reranker_url else RerankStage
@@ -79,6 +80,10 @@ class Runtime:
                 top_n=settings.rerank_top_n,
                 cache=ScoreCache(),
                 instruction=settings.rerank_instruction,
+                # frame rows as stretches of their source video; a remote reranker gets keyframes
+                video_source=None
+                if settings.reranker_url
+                else SourceVideos(settings=settings, catalog=catalog),
             )
         search = SearchService(
             searcher=searcher,

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from vlsearch.rerank.inputs import SideContent
+from vlsearch.rerank.inputs import SideContent, VideoClip
 
 CacheKey = tuple[str, str, str, str]
 
@@ -57,6 +57,8 @@ def _ref_digest(ref: Any, files: _FileDigests) -> str:
         return "pil:" + hashlib.sha256(buf.getvalue()).hexdigest()
     if isinstance(ref, np.ndarray):
         return f"arr:{ref.shape}:" + hashlib.sha256(np.ascontiguousarray(ref).tobytes()).hexdigest()
+    if isinstance(ref, VideoClip):
+        return f"clip:{ref.start:.3f}:{ref.end:.3f}:" + _ref_digest(ref.path, files)
     if isinstance(ref, (list, tuple)):
         return "frames:" + hashlib.sha256("|".join(_ref_digest(r, files) for r in ref).encode()).hexdigest()
     text = str(ref)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from vlsearch.config import DEFAULT_RERANK_INSTRUCTION
 from vlsearch.models.base import Reranker, RerankInput
 from vlsearch.rerank.cache import ScoreCache
-from vlsearch.rerank.inputs import parse_side
-from vlsearch.types import Candidate, Hit, Modality, Query
+from vlsearch.rerank.inputs import VideoClip, parse_side
+from vlsearch.types import Candidate, Hit, Item, Modality, Query
+
+# A video source that is readable here, for a frame row (None when it is not: deleted, moved, remote).
+VideoSource = Callable[[Item], str | None]
 
 log = logging.getLogger(__name__)
 
@@ -18,8 +21,13 @@ log = logging.getLogger(__name__)
 class RerankStage:
     """Rescore the top_n candidates with a reranker; the rest follow in retrieval order.
 
-    Text rows are scored on their chunk text, image rows on the stored image plus its text, and
-    frame rows on the neighbouring keyframes of the same video (as a short frame sequence) plus text.
+    Text rows are scored on their chunk text, image rows on the stored image plus its text. A frame
+    row (a keyframe of an ingested video) is scored as the stretch of the source video it stands for:
+    from the previous to the next keyframe around it (`frame_window` on each side), handed to the
+    reranker as the video file with video_start / video_end, so qwen-vl-utils samples it at the
+    call's fps with the real timestamps exactly as the official reranker samples a video file.
+    When the source video cannot be read here (`video_source` is None or answers None), the
+    neighbouring stored keyframes go as a frame list instead. benchmarks/frame_rows.py compares both.
     """
 
     def __init__(
@@ -32,6 +40,7 @@ class RerankStage:
         instruction: str = DEFAULT_RERANK_INSTRUCTION,
         frame_window: int = 1,
         max_frame_gap_s: float = 10.0,
+        video_source: VideoSource | None = None,
     ) -> None:
         self.reranker = reranker
         self.media_root = Path(media_root)
@@ -40,6 +49,7 @@ class RerankStage:
         self.instruction = instruction
         self.frame_window = frame_window
         self.max_frame_gap_s = max_frame_gap_s
+        self.video_source = video_source
 
     # -- inputs ---------------------------------------------------------------------------------
     def _media_path(self, rel: str) -> str | None:
@@ -62,7 +72,8 @@ class RerankStage:
             video=query.video_path or None,
         )
 
-    def _neighbour_frames(self, cand: Candidate, pool: Sequence[Candidate]) -> list[str]:
+    def _window(self, cand: Candidate, pool: Sequence[Candidate]) -> list[Item]:
+        """The frame row and its neighbouring keyframes of the same video, in time order."""
         item = cand.item
         t0 = item.locator.t_start
         same = [
@@ -73,20 +84,26 @@ class RerankStage:
             and c.item.locator.t_start is not None
         ]
         if t0 is None or not same:
-            path = self._media_path(item.media)
-            return [path] if path else []
+            return [item]
         by_time = sorted({i.id: i for i in [*same, item]}.values(), key=lambda i: i.locator.t_start or 0.0)
         pos = next(k for k, i in enumerate(by_time) if i.id == item.id)
         window = by_time[max(0, pos - self.frame_window) : pos + self.frame_window + 1]
-        frames = []
-        for neighbour in window:
-            t = neighbour.locator.t_start or 0.0
-            if abs(t - t0) > self.max_frame_gap_s * self.frame_window:
-                continue
-            path = self._media_path(neighbour.media)
-            if path:
-                frames.append(path)
-        return frames
+        limit = self.max_frame_gap_s * self.frame_window
+        return [i for i in window if abs((i.locator.t_start or 0.0) - t0) <= limit]
+
+    def _clip(self, item: Item, window: Sequence[Item]) -> VideoClip | None:
+        if self.video_source is None or item.locator.t_start is None:
+            return None
+        path = self.video_source(item)
+        if not path:
+            return None
+        start = min(i.locator.t_start or 0.0 for i in window)
+        last = max(window, key=lambda i: i.locator.t_start or 0.0)
+        end = last.locator.t_end
+        if end is None:
+            end = (last.locator.t_start or 0.0) + self.max_frame_gap_s
+        # qwen-vl-utils needs at least two frames in the stretch
+        return VideoClip(path=path, start=start, end=max(end, start + 1.0))
 
     def document_input(self, cand: Candidate, pool: Sequence[Candidate] = ()) -> RerankInput:
         item = cand.item
@@ -95,7 +112,11 @@ class RerankStage:
             path = self._media_path(item.media)
             return RerankInput(text=text, image=path)
         if item.modality is Modality.FRAME:
-            frames = self._neighbour_frames(cand, pool)
+            window = self._window(cand, pool)
+            clip = self._clip(item, window)
+            if clip is not None:
+                return RerankInput(text=text, video=clip)
+            frames = [p for p in (self._media_path(i.media) for i in window) if p]
             if len(frames) >= 2:
                 return RerankInput(text=text, video=frames)
             return RerankInput(text=text, image=frames[0] if frames else None)
