@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 export GRADIO_ANALYTICS_ENABLED ?= False
 
-.PHONY: install serve test lint typecheck browser-deps pg-deps font-deps bench demo clean
+.PHONY: install serve test lint typecheck browser-deps pg-deps font-deps bench demo clean gpu-wheels gpu-check-tiny
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -69,6 +69,21 @@ bench: install
 	$(BIN)/python benchmarks/ingest_speed.py
 	$(BIN)/python benchmarks/server_vs_embedded.py
 	$(BIN)/python benchmarks/workers_speed.py
+
+# Wheels the GPU check needs on a lent GPU host (Python 3.12, torch + transformers preinstalled, no
+# network): the versions installed here, downloaded into build/wheels (gitignored), which the run
+# carries. benchmarks/gpu_check.py installs them there when they are missing.
+GPU_WHEEL_PKGS := qwen-vl-utils pydantic pydantic-core pydantic-settings python-dotenv annotated-types typing-inspection
+gpu-wheels: install
+	rm -rf build/wheels && mkdir -p build/wheels
+	$(BIN)/pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+	  --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
+	  -d build/wheels $$($(BIN)/python -c "from importlib.metadata import version as v; \
+	  print(' '.join(f'{p}=={v(p)}' for p in '$(GPU_WHEEL_PKGS)'.split()))")
+	ls build/wheels
+
+gpu-check-tiny: install
+	$(BIN)/python benchmarks/gpu_check.py --tiny --out test-artifacts/gpu_check_tiny.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts
