@@ -79,7 +79,10 @@ class Settings(BaseSettings):
     max_uncompressed_mb: int = Field(1024, description="zip-bomb guard for DOCX/PPTX/XLSX")
     max_figures_per_doc: int = Field(200, description="most embedded figures indexed per document")
     max_video_seconds: float = Field(600.0, description="longest video accepted for ingest")
-    max_query_video_seconds: float = Field(120.0, description="longest video accepted as a query")
+    max_query_video_seconds: float = Field(
+        120.0,
+        description="longest video accepted as a query, and by the reranker (process, /v1/rerank*, CLI)",
+    )
     keyframe_fps: float = Field(1.0, description="keyframe sampling rate (0.2 suits long videos)")
     max_keyframes: int = Field(64, description="most keyframes kept per video")
     extract_timeout_s: float = Field(

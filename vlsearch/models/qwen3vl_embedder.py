@@ -176,12 +176,12 @@ class Qwen3VLEmbedder:
 
     def encode_inputs(self, inputs: Sequence[EmbedInput], *, role: Role) -> list[EncodedInput]:
         from vlsearch.rerank.backbone import encode
-        from vlsearch.rerank.vision import fetch_side
+        from vlsearch.rerank.vision import fetch_sides
 
         self.load()
         out = []
-        for item in inputs:
-            images, videos = fetch_side(_side(item), self.limits)
+        visuals = fetch_sides([_side(item) for item in inputs], self.limits)
+        for item, (images, videos) in zip(inputs, visuals, strict=True):
             out.append(
                 encode(
                     self._processor,

@@ -297,13 +297,16 @@ class Qwen3VLReranker:
         max_frames: int | None = None,
     ) -> list[EncodedInput]:
         from vlsearch.rerank.backbone import encode
-        from vlsearch.rerank.vision import fetch_side
+        from vlsearch.rerank.vision import fetch_sides
 
         self.load()
-        q_images, q_videos = fetch_side(query, self.limits, fps=fps, max_frames=max_frames)  # once per query
+        # query visuals once per call, not per pair; documents' decoded side by side (decord,
+        # PIL and torchvision release the GIL), since video stretches cost tens of ms each
+        (q_images, q_videos), *doc_visuals = fetch_sides(
+            [query, *documents], self.limits, fps=fps, max_frames=max_frames
+        )
         out: list[EncodedInput] = []
-        for doc in documents:
-            d_images, d_videos = fetch_side(doc, self.limits, fps=fps, max_frames=max_frames)
+        for doc, (d_images, d_videos) in zip(documents, doc_visuals, strict=True):
             out.append(
                 encode(
                     self._processor,

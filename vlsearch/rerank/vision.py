@@ -23,6 +23,7 @@ import io
 import logging
 import os
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -189,6 +190,8 @@ def check_video(ref: Any, limits: VisionLimits) -> None:
             if isinstance(frame, (str, Path)) and not str(frame).startswith(("http://", "https://", "data:")):
                 _require_file(_local_path(frame), "video frame")
         return
+    if not isinstance(ref, (str, Path, VideoClip)):
+        raise InputRejectedError(f"a video must be a file path or a list of frames, got {type(ref).__name__}")
     from vlsearch.media import probe_video
     from vlsearch.media.video import check_duration
 
@@ -254,6 +257,33 @@ def fetch_side(
     images = [fetch_image(ref, limits) for ref in side.images]
     videos = [fetch_video(ref, limits, fps=fps, max_frames=max_frames) for ref in side.videos]
     return images, videos
+
+
+def fetch_sides(
+    sides: Sequence[SideContent],
+    limits: VisionLimits,
+    *,
+    fps: float | None = None,
+    max_frames: int | None = None,
+    max_workers: int = 8,
+) -> list[tuple[list[Image.Image], list[PreparedVideo]]]:
+    """`fetch_side` for many sides, in input order; sides with media are fetched in threads."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(side: SideContent) -> tuple[list[Image.Image], list[PreparedVideo]]:
+        return fetch_side(side, limits, fps=fps, max_frames=max_frames)
+
+    visual = [i for i, side in enumerate(sides) if side.images or side.videos]
+    out: list[tuple[list[Image.Image], list[PreparedVideo]]] = [([], []) for _ in sides]
+    workers = min(max_workers, os.cpu_count() or 1, len(visual))
+    if workers <= 1:
+        for i in visual:
+            out[i] = one(sides[i])
+        return out
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rerank-media") as pool:
+        for i, fetched in zip(visual, pool.map(one, [sides[i] for i in visual]), strict=True):
+            out[i] = fetched
+    return out
 
 
 def _label(ref: Any) -> str:
