@@ -263,21 +263,23 @@ def demo(
     if_missing: Annotated[bool, typer.Option("--if-missing", help="Do nothing when data exists.")] = False,
     dest: Annotated[Path | None, typer.Option(help="Where to write the demo files.")] = None,
 ) -> None:
-    """Generate the demo corpus (manuals, SOPs, sheets, a photo, a video) and ingest it."""
-    from vlsearch.demo.corpus import build_demo_corpus
-    from vlsearch.demo.media import write_demo_media
+    """Generate the demo corpus (manuals, SOPs, sheets, a photo, a video) and ingest it; write the
+    seed article's query photos and videos to <data dir>/demo-queries/."""
+    from vlsearch.demo.corpus import build_demo_files
+    from vlsearch.demo.queries import SCENARIOS, write_demo_queries
 
     settings = get_settings()
     marker = settings.data_dir / ".demo-ingested"
+    # the article's query media (a photo and a video per scenario), not part of the index
+    queries_dir = settings.data_dir / "demo-queries"
+    wanted = [queries_dir / name for sc in SCENARIOS for name in (sc.photo, sc.video)]
+    if not all(p.is_file() for p in wanted):
+        write_demo_queries(queries_dir)
     if if_missing and (marker.exists() or (settings.data_dir / "milvus.db").exists()):
         err.print(f"data already present in {settings.data_dir}; skipping the demo corpus")
         return
     target = dest or settings.data_dir / "demo-corpus"
-    files = build_demo_corpus(target)
-    media = write_demo_media(target / "media", names=("video", "figure"))
-    files += sorted(media.values())
-    # a sample query photo (rack with a red light and a "Node-07" label), not part of the index
-    samples = write_demo_media(settings.data_dir / "demo-queries", names=("rack",))
+    files = build_demo_files(target)
     settings = get_settings(allowed_roots=[*settings.resolved_allowed_roots, target.resolve()])
     with _runtime(settings) as runtime:
         report = runtime.pipeline.ingest_paths(files, groups=("public",))
@@ -289,7 +291,12 @@ def demo(
     console.print(
         f"demo corpus: {report.count('ingested')} files, {report.items} rows in {report.seconds:.1f} s"
     )
-    console.print(f"try: vlsearch search 'Node-07 error log analysis' --image {samples['rack']}")
+    for sc in SCENARIOS:
+        text = f"'{sc.text}' " if sc.text else ""
+        console.print(
+            f"article {sc.section}: vlsearch search {text}--image {queries_dir / sc.photo}"
+            f"  |  vlsearch search --video {queries_dir / sc.video}"
+        )
 
 
 @app.command(name="eval")

@@ -56,7 +56,7 @@ class SearchService:
         media_frames: list[str] = []
         if query.image_paths or query.video_path:
             media = self._query_media.read(image_paths=query.image_paths, video_path=query.video_path)
-            media_texts.extend(media.texts)
+            media_texts.extend(media.part_texts)
             media_images.extend(media.image_paths)
             media_frames.extend(media.frame_paths)
             timings["query_media"] = _ms(started)

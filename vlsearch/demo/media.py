@@ -33,10 +33,11 @@ def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.load_default(size=size)
 
 
-def rack_photo(size: tuple[int, int] = (1024, 768), *, seed: int = 7) -> Image.Image:
+def rack_photo(size: tuple[int, int] = (1024, 768), *, seed: int = 7, light_on: bool = True) -> Image.Image:
     """A photo-like server rack with a red warning light next to a large "Node-07" label.
 
     OCR reads the label at sizes down to 480x360; smaller renders are for thumbnails only.
+    `light_on=False` draws the blinking warning light in its dark phase (for video frames).
     """
     width, height = size
     rng = np.random.default_rng(seed)
@@ -61,8 +62,10 @@ def rack_photo(size: tuple[int, int] = (1024, 768), *, seed: int = 7) -> Image.I
                 draw.ellipse((vx, vy, vx + 5, vy + 5), fill=(30, 31, 35))
         led_x, led_y = x1 - 60, uy + unit_h // 2
         if unit == 3:
-            glow_centres.append((led_x, led_y))
-            draw.ellipse((led_x - 11, led_y - 11, led_x + 11, led_y + 11), fill=(255, 40, 30))
+            if light_on:
+                glow_centres.append((led_x, led_y))
+            lit = (255, 40, 30) if light_on else (90, 20, 18)
+            draw.ellipse((led_x - 11, led_y - 11, led_x + 11, led_y + 11), fill=lit)
         else:
             draw.ellipse((led_x - 6, led_y - 6, led_x + 6, led_y + 6), fill=(40, 200, 80))
     # the label plate of the faulty unit: dark text on white, large enough for OCR at 1/2 scale

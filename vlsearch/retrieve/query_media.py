@@ -21,6 +21,8 @@ class QueryMedia:
 
     texts: distinct non-empty OCR texts, images first, then video frames in time order. There is no
         caption model on the CPU path, so a photo without legible text contributes no text at all.
+    image_texts: the OCR text of each query image, in order ("" where nothing was legible).
+    video_text: the video's distinct frame texts in time order, one per line ("" without a video).
     image_paths: absolute paths of the query images, each validated and at most 1600 px on its long
         side (a normalised copy is written next to any larger or non-JPEG/PNG original).
     frame_paths: absolute paths of the query video's keyframes in time order (for EmbedInput.video_frames
@@ -29,6 +31,8 @@ class QueryMedia:
     """
 
     texts: tuple[str, ...] = ()
+    image_texts: tuple[str, ...] = ()
+    video_text: str = ""
     image_paths: tuple[str, ...] = ()
     frame_paths: tuple[str, ...] = ()
     frame_times: tuple[tuple[float, float], ...] = ()
@@ -37,6 +41,12 @@ class QueryMedia:
     @property
     def text(self) -> str:
         return "\n".join(self.texts)
+
+    @property
+    def part_texts(self) -> tuple[str, ...]:
+        """What each medium says, one entry per image and one for the video (empty ones left out):
+        the search retrieves with each as a part of the query of its own (see Searcher.retrieve)."""
+        return tuple(t for t in (*self.image_texts, self.video_text) if t)
 
 
 class QueryMediaReader:
@@ -58,6 +68,8 @@ class QueryMediaReader:
     ) -> QueryMedia:
         """Digest all media of one query. Raises TooLargeError / ExtractionError naming the file."""
         texts: list[str] = []
+        image_texts: list[str] = []
+        video_texts: list[str] = []
         images: list[str] = []
         frames: list[str] = []
         times: list[tuple[float, float]] = []
@@ -65,6 +77,7 @@ class QueryMediaReader:
         for raw in image_paths:
             path, text = self._image(Path(raw))
             images.append(str(path))
+            image_texts.append(text.strip())
             _add_text(texts, text)
         if video_path is not None:
             video = Path(video_path)
@@ -80,9 +93,13 @@ class QueryMediaReader:
                 frames.append(str(out.resolve()))
                 times.append((frame.t_start, frame.t_end))
                 if self.ocr is not None:
-                    _add_text(texts, self.ocr.read(frame.data).text)
+                    frame_text = self.ocr.read(frame.data).text
+                    _add_text(texts, frame_text)
+                    _add_text(video_texts, frame_text)
         return QueryMedia(
             texts=tuple(texts),
+            image_texts=tuple(image_texts),
+            video_text="\n".join(video_texts),
             image_paths=tuple(images),
             frame_paths=tuple(frames),
             frame_times=tuple(times),

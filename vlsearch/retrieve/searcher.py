@@ -102,8 +102,17 @@ class Searcher:
         media_frames: Sequence[str] = (),
         mode: FusionMode | None = None,
     ) -> list[Candidate]:
-        """Fused, deduped candidates, best first (longer than top_k: the reranker picks from them)."""
+        """Fused, deduped candidates, best first (longer than top_k: the reranker picks from them).
+
+        `media_texts`: what each query medium says (one text per image, one for the video). With an
+        embedder that reads media only as text, a query of several parts is retrieved whole and part
+        by part, and the lists' fused scores averaged per row (see _retrieve_parts); a multimodal
+        embedder reads the parts together in one input.
+        """
         mode = mode or self.fusion.mode
+        parts = self.query_parts(query, media_texts)
+        if len(parts) > 1 and not self._embedder.multimodal:
+            return _per_doc(self._retrieve_parts(query, parts, mode), query.per_doc_limit)
         text = self.query_text(query, media_texts)
         vector = None
         if mode is not FusionMode.BM25:
@@ -111,6 +120,38 @@ class Searcher:
                 query, media_texts=media_texts, media_images=media_images, media_frames=media_frames
             )
         return self.retrieve_with_vector(query, text=text, vector=vector, mode=mode)
+
+    def query_parts(self, query: Query, media_texts: Sequence[str] = ()) -> list[str]:
+        """The query's distinct non-empty texts: the typed text first, then each medium's."""
+        parts: list[str] = []
+        for raw in (query.text, *media_texts):
+            text = raw.strip()
+            if text and text not in parts:
+                parts.append(text)
+        return parts
+
+    def _retrieve_parts(self, query: Query, parts: Sequence[str], mode: FusionMode) -> list[Candidate]:
+        """The whole query and each part retrieved as queries of their own; fused scores averaged.
+
+        The whole query alone gives its text one script and one embedding: a photo's "Node-07" label
+        appended to "Node-07报错日志分析" made an all-Chinese query, so the English manual about
+        Node-07 lost its BM25 evidence (fusion's cross-script rule) while Chinese documents that
+        merely mention Node-07 kept theirs, and the e5 vector blurred both (manual 3rd). Each part
+        retrieved on its own is fused under its own script and lexical profile; the whole query keeps
+        its vote, so a vague typed question ("what does this screen mean") does not outweigh the
+        code a photo shows. A row that answers every part ranks above one that answers a single one.
+        """
+        texts = ["\n".join(parts), *parts]
+        vectors: list[np.ndarray | None] = [None] * len(texts)
+        if mode is not FusionMode.BM25:
+            embedded = self._embedder.embed([EmbedInput(text=t) for t in texts], role=Role.QUERY)
+            vectors = [np.asarray(v, dtype=np.float32) for v in embedded]
+        whole = replace(query, per_doc_limit=0)
+        ranked = [
+            self.retrieve_with_vector(whole, text=t, vector=v, mode=mode)
+            for t, v in zip(texts, vectors, strict=True)
+        ]
+        return average_parts(ranked)
 
     def retrieve_with_vector(
         self, query: Query, *, text: str, vector: np.ndarray | None, mode: FusionMode | None = None
@@ -209,6 +250,32 @@ def _bind_text(
     fn: Callable[..., list[Candidate]], coll: str, text: str, limit: int, flt: Any
 ) -> Callable[[], list[Candidate]]:
     return lambda: fn(coll, text, limit=limit, flt=flt)
+
+
+def average_parts(ranked: Sequence[Sequence[Candidate]]) -> list[Candidate]:
+    """Rows of several parts' fused lists scored by their mean fused score (0 where a part missed the
+    row); each row keeps the raw scores of the part that scored it highest and every part's found_by."""
+    total: dict[str, float] = {}
+    best: dict[str, Candidate] = {}
+    found: dict[str, set[str]] = {}
+    for candidates in ranked:
+        for c in candidates:
+            key = c.item.id
+            total[key] = total.get(key, 0.0) + c.score
+            found.setdefault(key, set()).update(c.found_by)
+            if key not in best or c.score > best[key].score:
+                best[key] = c
+    n = max(1, len(ranked))
+    out = [
+        replace(
+            best[key],
+            score=score / n,
+            found_by=tuple(kind for kind in ("dense", "bm25") if kind in found[key]),
+        )
+        for key, score in total.items()
+    ]
+    out.sort(key=lambda c: (-c.score, c.item.id))
+    return out
 
 
 def _per_doc(candidates: list[Candidate], per_doc_limit: int) -> list[Candidate]:
