@@ -103,6 +103,39 @@ def test_limits_pick_the_right_budget() -> None:
     )
     assert limits.for_request("POST", "/v1/search/upload", "multipart/form-data")[0] == "query_upload"
     assert limits.for_request("POST", "/v1/search", "application/json") == ("json_body", 2 << 20)
+    assert limits.for_request("POST", "/v2/rerank", "application/json") == ("rerank_json", 24 << 20)
+
+
+def test_data_uri_media_are_decoded_under_the_query_upload_limit(tmp_path: Path) -> None:
+    import base64
+    import io
+    from types import SimpleNamespace
+
+    from PIL import Image
+
+    from vlsearch.api.auth import Caller
+    from vlsearch.api.errors import ApiError
+    from vlsearch.api.media_refs import MediaResolver
+
+    png = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(png, format="PNG")
+    uri = "data:image/png;base64," + base64.b64encode(png.getvalue()).decode("ascii")
+    state = SimpleNamespace(limits=ApiLimits(query_upload_bytes=len(png.getvalue()) + 10))
+    resolver = MediaResolver(state=state, caller=Caller(groups=("g",)), folder=tmp_path)  # type: ignore[arg-type]
+    path = Path(resolver.ref(uri, what="image"))
+    assert path.parent == tmp_path and path.read_bytes() == png.getvalue() and path.suffix == ".png"
+    small = MediaResolver(
+        state=SimpleNamespace(limits=ApiLimits(query_upload_bytes=16)),
+        caller=Caller(groups=("g",)),
+        folder=tmp_path,
+    )  # type: ignore[arg-type]
+    with pytest.raises(ApiError, match="over the query_upload limit of 16 bytes") as too_big:
+        small.ref(uri, what="image")
+    assert too_big.value.http_status == 413
+    text = "data:image/png;base64," + base64.b64encode(b"just some text, not a picture").decode("ascii")
+    with pytest.raises(ApiError, match="not an image or a video"):
+        resolver.ref(text, what="image")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]  # the refused bytes are not kept
 
 
 def test_snippet_is_flat_and_bounded() -> None:

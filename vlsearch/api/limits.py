@@ -10,11 +10,13 @@ from vlsearch.api.errors import BodyTooLargeError, error_response
 from vlsearch.config import Settings
 
 MIB = 1 << 20
+RERANK_JSON_PATHS = frozenset({"/v1/rerank", "/v2/rerank", "/v1/rerank/process"})
 
 
 @dataclass(frozen=True)
 class ApiLimits:
-    json_bytes: int = 2 * MIB  # JSON bodies (search, rerank by reference)
+    json_bytes: int = 2 * MIB  # JSON bodies (search, documents, models)
+    rerank_json_bytes: int = 24 * MIB  # JSON rerank bodies: Cohere/Jina clients send images as data: URIs
     query_upload_bytes: int = 64 * MIB  # search / rerank with uploaded media
     document_upload_bytes: int = 800 * MIB  # one POST /v1/documents (several files)
     file_bytes: int = 200 * MIB  # any one uploaded document
@@ -34,6 +36,8 @@ class ApiLimits:
             return "document_upload", self.document_upload_bytes
         if content_type.startswith("multipart/"):
             return "query_upload", self.query_upload_bytes
+        if method == "POST" and path.rstrip("/") in RERANK_JSON_PATHS:
+            return "rerank_json", self.rerank_json_bytes
         return "json_body", self.json_bytes
 
 

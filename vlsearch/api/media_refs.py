@@ -1,13 +1,16 @@
 """Turning rerank media references into local files the reranker may read.
 
 Accepted: 'upload:<name>' (a file sent in the same multipart request), an http(s) URL from an
-allow-listed host (downloaded here with a size limit, never fetched by the model code), a local
+allow-listed host (downloaded here with a size limit, never fetched by the model code), a base64
+data: URI (decoded here under the same size limit; the bytes must be an image or a video), a local
 path under the allowed roots (only with auth off: a key holder must not probe files by path), and
 references to ingested media by item_id / doc_id, checked against the caller's groups.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,8 +21,10 @@ from vlsearch.api.errors import ApiError, format_bytes, not_found
 from vlsearch.api.files import data_file, inside, original_file
 from vlsearch.api.schemas.rerank import RerankContent
 from vlsearch.api.state import ApiState
-from vlsearch.errors import PathNotAllowedError
+from vlsearch.errors import PathNotAllowedError, VlsearchError
+from vlsearch.ingest.sniff import sniff
 from vlsearch.models.base import RerankInput
+from vlsearch.rerank.inputs import VIDEO_SUFFIXES
 
 
 class MediaResolver:
@@ -53,6 +58,13 @@ class MediaResolver:
             texts.append(content.text)
         raw_images = [content.image] if isinstance(content.image, str) else list(content.image or [])
         images.extend(self.ref(ref, what="image") for ref in raw_images)
+        if content.url:  # Jina's field: an image, or a video when its path says so
+            if Path(urlsplit(content.url).path).suffix.lower() in VIDEO_SUFFIXES:
+                if content.video or video is not None:
+                    raise ApiError("invalid_request", "give one video per query or document", status=422)
+                video = self.ref(content.url, what="video")
+            else:
+                images.append(self.ref(content.url, what="image"))
         if content.video:
             if video is not None:
                 raise ApiError("invalid_request", "give one video per query or document", status=422)
@@ -76,14 +88,52 @@ class MediaResolver:
             return str(self._uploads[name])
         if ref.startswith(("http://", "https://")):
             return str(self._download(ref, what=what))
-        if "://" in ref or ref.startswith("data:"):
+        if ref.startswith("data:"):
+            return str(self._data_uri(ref, what=what))
+        if "://" in ref:
             raise ApiError(
                 "invalid_request",
                 f"{what} {ref[:80]!r}: unsupported reference; "
-                "use upload:<name>, an http(s) URL or item_id/doc_id",
+                "use upload:<name>, an http(s) URL, a data: URI or item_id/doc_id",
                 status=422,
             )
         return str(self._local_path(ref, what=what))
+
+    def _data_uri(self, ref: str, *, what: str) -> Path:
+        header, sep, payload = ref.partition(",")
+        if not sep or not header.endswith(";base64"):
+            raise ApiError(
+                "invalid_request", f"{what} data: URI must be base64 (data:<type>;base64,<data>)", status=422
+            )
+        limit = self._state.limits.query_upload_bytes
+        if len(payload) * 3 // 4 > limit:
+            raise ApiError(
+                "body_too_large",
+                f"{what} data: URI is over the query_upload limit of {format_bytes(limit)}",
+                status=413,
+            )
+        try:
+            data = base64.b64decode(payload, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ApiError(
+                "invalid_request", f"{what} data: URI is not valid base64 ({exc})", status=422
+            ) from exc
+        subtype = header.removeprefix("data:").removesuffix(";base64").partition("/")[2]
+        suffix = "." + subtype if subtype.isalnum() and len(subtype) <= 5 else ".bin"
+        target = self._folder / f"data-{uuid.uuid4().hex[:12]}{suffix}"
+        target.write_bytes(data)
+        try:
+            kind = sniff(target)
+        except VlsearchError as exc:
+            kind = str(exc)
+        if kind not in ("image", "video"):
+            target.unlink()
+            raise ApiError(
+                "invalid_request", f"{what} data: URI is not an image or a video ({kind})", status=422
+            )
+        if kind == "video" and target.suffix.lower() not in VIDEO_SUFFIXES:
+            target = target.rename(target.with_suffix(".mp4"))  # the reranker tells videos by suffix
+        return target
 
     # -- references to ingested media ------------------------------------------------------
     def _item(self, item_id: str) -> tuple[str, str | None]:

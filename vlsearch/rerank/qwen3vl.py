@@ -110,6 +110,12 @@ class Qwen3VLReranker:
         model = self._model
         return str(model.config._attn_implementation) if model is not None else ""
 
+    @property
+    def tokenizer(self) -> Any:
+        """The model's text tokenizer (loads the model): the rerank API cuts documents in its tokens."""
+        self.load()
+        return self._processor.tokenizer
+
     def info(self) -> ModelInfo:
         choice = self._choice
         return ModelInfo(

@@ -1,4 +1,10 @@
-"""Rerank endpoints: Jina/Cohere shape (/v1/rerank, /v1/rerank/upload) and the seed's process() body."""
+"""Rerank endpoints: Cohere v1 / Jina (/v1/rerank, /v1/rerank/upload), Cohere v2 (/v2/rerank) and the
+seed's process() body (/v1/rerank/process).
+
+The drop-in endpoints take any `model` name: one reranker is served, and it answers whatever the
+client asks for; the response's `model` field and the X-Vlsearch-Rerank-Model header name it, and
+`meta.warnings` says so when the name asked for differs.
+"""
 
 from __future__ import annotations
 
@@ -6,49 +12,137 @@ import json
 import shutil
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Response, UploadFile
 from pydantic import ValidationError
 
-from vlsearch.api.auth import Caller
 from vlsearch.api.deps import CallerDep, StateDep
 from vlsearch.api.errors import ApiError
 from vlsearch.api.media_refs import MediaResolver
+from vlsearch.api.rerank_docs import (
+    best_per_document,
+    chunk_documents,
+    document_text,
+    echo,
+    with_text,
+)
 from vlsearch.api.schemas.common import ERROR_RESPONSES
 from vlsearch.api.schemas.rerank import (
+    ApiVersion,
     RerankContent,
+    RerankDocument,
+    RerankMeta,
     RerankRequest,
     RerankResponse,
     RerankResultOut,
+    RerankV2Request,
     SeedRerankRequest,
     SeedRerankResponse,
 )
 from vlsearch.api.state import ApiState
 from vlsearch.api.uploads import copy_upload
 from vlsearch.errors import ModelUnavailableError
-from vlsearch.models.base import ModelState, Reranker
+from vlsearch.models.base import ModelState, Reranker, RerankInput
 
-router = APIRouter(prefix="/v1", tags=["rerank"], responses=ERROR_RESPONSES)
+router = APIRouter(tags=["rerank"], responses=ERROR_RESPONSES)
+
+MODEL_HEADER = "X-Vlsearch-Rerank-Model"
+
+
+@dataclass(frozen=True)
+class _Ask:
+    """One rerank request, whichever API shape it came in."""
+
+    version: str
+    model: str | None
+    query: str | RerankContent
+    documents: list[str | RerankDocument]
+    top_n: int | None
+    return_documents: bool
+    rank_fields: list[str] | None
+    max_chunks: int | None
+    max_tokens: int | None
+    instruction: str | None
+    fps: float | None
+    max_frames: int | None
+
+    @classmethod
+    def v1(cls, body: RerankRequest) -> _Ask:
+        return cls(
+            version="1",
+            model=body.model,
+            query=body.query,
+            documents=body.documents,
+            top_n=body.top_n,
+            return_documents=body.return_documents,
+            rank_fields=body.rank_fields,
+            max_chunks=body.max_chunks_per_doc,
+            max_tokens=body.max_tokens_per_doc,
+            instruction=body.instruction,
+            fps=body.fps,
+            max_frames=body.max_frames,
+        )
+
+    @classmethod
+    def v2(cls, body: RerankV2Request) -> _Ask:
+        if body.relevant_spans is not None:
+            raise ApiError(
+                "invalid_request",
+                "relevant_spans is not supported here: leave it out (results carry index and score)",
+                status=422,
+            )
+        return cls(
+            version="2",
+            model=body.model,
+            query=body.query,
+            documents=body.documents,
+            top_n=body.top_n,
+            return_documents=False,  # Cohere v2 results carry no documents
+            rank_fields=None,
+            max_chunks=None,
+            max_tokens=body.max_tokens_per_doc,
+            instruction=body.instruction,
+            fps=body.fps,
+            max_frames=body.max_frames,
+        )
 
 
 @router.post(
-    "/rerank", response_model=RerankResponse, summary="Rerank documents for a query (Jina/Cohere shape)"
+    "/v1/rerank",
+    response_model=RerankResponse,
+    summary="Rerank documents for a query (Cohere v1 and Jina shape; any model name)",
 )
-def rerank(body: RerankRequest, state: StateDep, caller: CallerDep) -> RerankResponse:
+def rerank(body: RerankRequest, state: StateDep, caller: CallerDep, response: Response) -> RerankResponse:
     with _scratch(state) as folder:
-        return _rerank(state, caller, body, MediaResolver(state=state, caller=caller, folder=folder))
+        resolver = MediaResolver(state=state, caller=caller, folder=folder)
+        return _rerank(state, _Ask.v1(body), resolver, response)
 
 
 @router.post(
-    "/rerank/upload",
+    "/v2/rerank",
+    response_model=RerankResponse,
+    summary="Rerank documents for a query (Cohere v2 shape; any model name)",
+)
+def rerank_v2(
+    body: RerankV2Request, state: StateDep, caller: CallerDep, response: Response
+) -> RerankResponse:
+    with _scratch(state) as folder:
+        resolver = MediaResolver(state=state, caller=caller, folder=folder)
+        return _rerank(state, _Ask.v2(body), resolver, response)
+
+
+@router.post(
+    "/v1/rerank/upload",
     response_model=RerankResponse,
     summary="Rerank with uploaded media ('payload' = the /v1/rerank JSON; name files upload:<file name>)",
 )
 def rerank_upload(
     state: StateDep,
     caller: CallerDep,
+    response: Response,
     payload: Annotated[str, Form(description="The /v1/rerank request as JSON")],
     files: Annotated[list[UploadFile], File(description="Images / videos named in payload as upload:<name>")],
 ) -> RerankResponse:
@@ -66,11 +160,11 @@ def rerank_upload(
             copy_upload(upload, target, max_bytes=state.limits.query_upload_bytes, limit_name="query_upload")
             uploads[name] = target
         resolver = MediaResolver(state=state, caller=caller, folder=folder, uploads=uploads)
-        return _rerank(state, caller, body, resolver)
+        return _rerank(state, _Ask.v1(body), resolver, response)
 
 
 @router.post(
-    "/rerank/process",
+    "/v1/rerank/process",
     response_model=SeedRerankResponse,
     summary="Seed-compatible: the body of Qwen3VLReranker.process(inputs) → {scores}",
 )
@@ -90,40 +184,75 @@ def rerank_process(body: SeedRerankRequest, state: StateDep, caller: CallerDep) 
     return SeedRerankResponse(scores=[float(s) for s in scores])
 
 
-def _rerank(state: ApiState, caller: Caller, body: RerankRequest, resolver: MediaResolver) -> RerankResponse:
-    if body.model not in (None, "", "reranker"):
-        info = state.runtime.models.info("reranker") if "reranker" in state.runtime.models.names else None
-        if info is None or body.model != info.model_id:
-            raise ApiError(
-                "invalid_request",
-                f"model: this server has one reranker; pass 'reranker' or omit it (got {body.model!r})",
-                status=422,
-            )
+def _rerank(state: ApiState, ask: _Ask, resolver: MediaResolver, response: Response) -> RerankResponse:
     started = time.perf_counter()
-    query = resolver.side(body.query)
-    documents = [resolver.side(d) for d in body.documents]
+    query = resolver.side(ask.query)
+    documents = [_document_input(resolver, doc, i, ask.rank_fields) for i, doc in enumerate(ask.documents)]
     resolved_ms = (time.perf_counter() - started) * 1000
     reranker = _ready_reranker(state)
-    scores = reranker.score(query, documents, instruction=body.instruction or None)
-    order = sorted(range(len(scores)), key=lambda i: -scores[i])
-    if body.top_n is not None:
-        order = order[: body.top_n]
+    served = reranker.model_id
+    warnings = _model_warnings(ask.model, served)
+    chunked = chunk_documents(
+        reranker,
+        query,
+        documents,
+        instruction=ask.instruction or None,
+        max_tokens=ask.max_tokens,
+        max_chunks=ask.max_chunks,
+    )
+    scores = reranker.score(
+        query,
+        list(chunked.inputs),
+        instruction=ask.instruction or None,
+        **_video_options(ask.fps, ask.max_frames),
+    )
+    best = best_per_document(scores, chunked.owner, len(documents))
+    order = sorted(range(len(best)), key=lambda i: -best[i])  # stable: ties keep input order
+    if ask.top_n is not None:
+        order = order[: ask.top_n]
     results = [
         RerankResultOut(
             index=i,
-            relevance_score=float(scores[i]),
-            document=_echo(body.documents[i]) if body.return_documents else None,
+            relevance_score=best[i],
+            document=echo(ask.documents[i]) if ask.return_documents else None,
         )
         for i in order
     ]
+    response.headers[MODEL_HEADER] = served
     return RerankResponse(
-        model=reranker.model_id,
+        id=str(uuid.uuid4()),
+        model=served,
         results=results,
+        meta=RerankMeta(api_version=ApiVersion(version=ask.version), warnings=warnings),
         timings_ms={
             "resolve": round(resolved_ms, 3),
             "total": round((time.perf_counter() - started) * 1000, 3),
         },
     )
+
+
+def _document_input(
+    resolver: MediaResolver, doc: str | RerankDocument, index: int, rank_fields: list[str] | None
+) -> RerankInput:
+    text = document_text(doc, rank_fields)
+    if isinstance(doc, str):
+        return RerankInput(text=text)
+    content = with_text(doc, text)
+    if not content.has_content():
+        wanted = ", ".join(rank_fields or ["text"])
+        raise ApiError(
+            "invalid_request",
+            f"documents[{index}]: nothing to rank: no {wanted} field and no image, video, url, "
+            "item_id or doc_id",
+            status=422,
+        )
+    return resolver.side(content)
+
+
+def _model_warnings(asked: str | None, served: str) -> list[str]:
+    if not asked or asked in ("reranker", served) or served.rstrip("/").endswith("/" + asked):
+        return []
+    return [f"model {asked!r} is not served here; {served!r} answered"]
 
 
 def _ready_reranker(state: ApiState) -> Reranker:
@@ -157,12 +286,6 @@ def _video_options(fps: float | None, max_frames: int | None) -> dict[str, Any]:
     if max_frames is not None:
         options["max_frames"] = max_frames
     return options
-
-
-def _echo(document: str | RerankContent) -> dict[str, Any]:
-    if isinstance(document, str):
-        return {"text": document}
-    return document.model_dump(exclude_none=True)
 
 
 def _first_error(exc: ValidationError) -> str:
