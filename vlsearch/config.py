@@ -60,12 +60,15 @@ class Settings(BaseSettings):
     device: str = Field("", description="torch device override (cuda, cuda:1, cpu); empty = resolved")
     reranker_url: str = Field(
         "",
-        description="a Jina/Cohere-style /rerank endpoint (vLLM, another vlsearch's /v1/rerank); "
-        "set = rerank remotely",
+        description="a remote rerank endpoint (another vlsearch's /v1/rerank, vLLM's /rerank, a Jina or "
+        "Cohere API; see VLSEARCH_RERANKER_KIND); set = rerank remotely",
     )
     reranker_api_key: str = Field("", description="bearer key sent to VLSEARCH_RERANKER_URL")
-    reranker_kind: str = Field(
-        "auto", description="auto | vlsearch (item_id refs, uploads) | text (documents as strings)"
+    reranker_kind: Literal["vlsearch", "vllm", "cohere", "jina"] = Field(
+        "vlsearch",
+        description="what VLSEARCH_RERANKER_URL is: vlsearch (another vlsearch's /v1/rerank: item_id refs, "
+        "uploads) | vllm (vllm serve --runner pooling: Qwen3-VL content parts, frames sampled here) | "
+        "jina (text or image documents) | cohere (text only); VLSEARCH_RERANKER names the remote's model",
     )
     reranker_timeout_s: float = Field(30.0, description="per-attempt timeout of a remote rerank call")
     reranker_retries: int = Field(2, description="extra attempts (with backoff) before degrading")

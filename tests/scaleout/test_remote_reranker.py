@@ -12,7 +12,7 @@ from tests.scaleout.conftest import Cluster, front_settings
 from vlsearch.demo.writers import panel_png
 from vlsearch.errors import ModelUnavailableError
 from vlsearch.models.base import ModelState, RerankInput
-from vlsearch.rerank.remote import ItemRef, RemoteReranker, RemoteRerankerError, remote_kind
+from vlsearch.rerank.remote import ItemRef, RemoteReranker, RemoteRerankerError
 from vlsearch.runtime import Runtime
 from vlsearch.testing.milvus_server import free_port
 from vlsearch.types import Modality, Query
@@ -24,14 +24,6 @@ def _direct(cluster: Cluster, body: dict) -> dict[int, float]:
     resp = httpx.post(cluster.remote.rerank_url, json=body, timeout=60)
     assert resp.status_code == 200, resp.text
     return {r["index"]: r["relevance_score"] for r in resp.json()["results"]}
-
-
-def test_kind_is_inferred_from_the_url() -> None:
-    assert remote_kind("http://gpu-1:8000/v1/rerank") == "vlsearch"
-    assert remote_kind("http://vllm:8000/rerank") == "text"
-    assert remote_kind("http://vllm:8000/v1/rerank", "text") == "text"
-    with pytest.raises(ValueError, match="auto, vlsearch or text"):
-        remote_kind("http://x/rerank", "grpc")
 
 
 def test_scores_come_from_the_remote_in_input_order(cluster: Cluster) -> None:
@@ -151,9 +143,9 @@ def test_the_api_flags_a_degraded_search(cluster: Cluster, front: Runtime) -> No
         api.stop()
 
 
-def test_text_kind_sends_plain_strings(cluster: Cluster, tmp_path: Path) -> None:
-    # vlsearch's /v1/rerank also takes the plain Jina/Cohere shape, so it stands in for vLLM here.
-    reranker = RemoteReranker(url=cluster.remote.rerank_url, kind="text")
+def test_cohere_kind_sends_plain_strings(cluster: Cluster, tmp_path: Path) -> None:
+    # vlsearch's /v1/rerank takes the Cohere shape and any model name, so it stands in for Cohere here.
+    reranker = RemoteReranker(url=cluster.remote.rerank_url, kind="cohere", model="rerank-v3.5")
     photo = tmp_path / "panel.png"
     photo.write_bytes(panel_png("FAN", (("FAN", "#e0201b"),)))
     docs = [RerankInput(text="Fan tray lights", image=str(photo)), RerankInput(text="Cafeteria hours")]
@@ -161,4 +153,4 @@ def test_text_kind_sends_plain_strings(cluster: Cluster, tmp_path: Path) -> None
     # Media are dropped: the scores are those of the texts alone.
     expected = _direct(cluster, {"query": QUERY, "documents": ["Fan tray lights", "Cafeteria hours"]})
     assert scores == pytest.approx([expected[0], expected[1]])
-    assert reranker.info().backend == "remote-text"
+    assert reranker.info().backend == "remote-cohere"

@@ -34,10 +34,12 @@ def copy_upload(upload: UploadFile, target: Path, *, max_bytes: int, limit_name:
     return written
 
 
-def save_query_image(upload: UploadFile, folder: Path, *, settings: Settings, limits: ApiLimits) -> Path:
+def save_query_image(
+    upload: UploadFile, folder: Path, *, settings: Settings, limits: ApiLimits, stem: str = "query-image"
+) -> Path:
     from vlsearch.media import load_image  # Pillow loads only when a query image arrives
 
-    target = folder / "query-image"
+    target = folder / stem
     copy_upload(upload, target, max_bytes=limits.query_upload_bytes, limit_name="query_upload")
     # Decode once here so a corrupt or oversize image is a clear 4xx, not a failure deep in retrieval.
     loaded = load_image(target, max_pixels=settings.max_image_pixels, name=upload.filename or "image")

@@ -1,12 +1,20 @@
-"""A reranker reached over HTTP: any Jina/Cohere-style `/rerank` endpoint.
+"""A reranker reached over HTTP. The peer's kind is named by setting (VLSEARCH_RERANKER_KIND), never
+guessed from its URL, and decides the request shape:
 
-Two kinds of remote:
-
-* `vlsearch` — another vlsearch's `/v1/rerank` (a GPU node). Ingested images and keyframes are sent
-  as `item_id` references (both instances share one Milvus), query photos/videos are uploaded
-  through `/v1/rerank/upload`, and the instruction travels with each request.
-* `text` — a plain Jina/Cohere/vLLM `/rerank` (e.g. vLLM serving Qwen3-VL-Reranker): documents are
-  sent as strings, media are represented by their indexed text (OCR, captions).
+* `vlsearch` — another vlsearch's `/v1/rerank` (a GPU node). Ingested images and keyframes go as
+  `item_id` references (both instances share one Milvus), query photos/videos are uploaded through
+  `/v1/rerank/upload`, and the instruction, fps and max_frames travel with each request.
+* `vllm` — `vllm serve <Qwen3-VL-Reranker> --runner pooling` (`/rerank`, `/v1/rerank`): every
+  side with media goes as `{"content": [parts]}` with videos, then images, then the text (the
+  model's prompt order); images as data: URIs (http(s) URLs as they are, for vLLM to fetch), videos
+  as frames sampled here (vLLM runs no qwen-vl-utils) in one `data:video/jpeg;base64,<f1>,<f2>,…`
+  URL with `mm_processor_kwargs.do_sample_frames = false`, so the frames sent are the frames seen.
+  The instruction goes as `chat_template_kwargs.instruction`, which vLLM's Qwen3-VL reranker
+  template (examples/pooling/score/template/qwen3_vl_reranker.jinja) reads.
+* `jina` — a Jina-style `/v1/rerank` (jina-reranker-m0): documents `{"text": …}` or
+  `{"image": <base64 or URL>}`; the query is its text.
+* `cohere` — Cohere's `/v2/rerank` shape: text only; media are represented by their indexed
+  text (OCR, captions).
 
 A failed call (after retries) opens a short circuit: for `retry_after_s` the reranker reports
 FAILED so searches degrade at once to retrieval order instead of each waiting out the timeouts.
@@ -14,6 +22,8 @@ FAILED so searches degrade at once to retrieval order instead of each waiting ou
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import logging
 import threading
@@ -21,9 +31,11 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
+import numpy as np
+from PIL import Image
 
 from vlsearch.errors import ModelUnavailableError
 from vlsearch.models.base import ModelInfo, ModelState, RerankInput
@@ -33,8 +45,14 @@ from vlsearch.types import Candidate, Modality
 log = logging.getLogger(__name__)
 
 KIND_VLSEARCH = "vlsearch"
-KIND_TEXT = "text"
+KIND_VLLM = "vllm"
+KIND_COHERE = "cohere"
+KIND_JINA = "jina"
+KINDS = (KIND_VLSEARCH, KIND_VLLM, KIND_COHERE, KIND_JINA)
 _RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+_FRAME_LONG_SIDE = 1024  # frames sent to vLLM: its processor resizes them further
+_DEFAULT_FPS = 1.0
+_DEFAULT_MAX_FRAMES = 64  # the official Qwen3-VL-Reranker default
 
 
 class RemoteRerankerError(ModelUnavailableError):
@@ -51,17 +69,37 @@ class ItemRef:
         return f"vlsearch-item:{self.item_id}"
 
 
-def remote_kind(url: str, kind: str = "auto") -> str:
-    """`auto` means vlsearch when the URL is a vlsearch `/v1/rerank`, else plain text."""
-    if kind in (KIND_VLSEARCH, KIND_TEXT):
-        return kind
-    if kind != "auto":
-        raise ValueError(f"remote reranker kind must be auto, vlsearch or text, got {kind!r}")
-    return KIND_VLSEARCH if url.rstrip("/").endswith("/v1/rerank") else KIND_TEXT
+@dataclass(frozen=True)
+class VideoOptions:
+    fps: float | None = None
+    max_frames: int | None = None
+
+
+class _Peer(Protocol):
+    """Builds one kind's request body (and multipart files) for a query and its documents."""
+
+    multimodal: bool
+
+    def request(
+        self,
+        query: RerankInput,
+        documents: Sequence[RerankInput],
+        instruction: str | None,
+        video: VideoOptions,
+        files: dict[str, Path],
+    ) -> dict[str, Any]: ...
+
+
+def check_kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise ValueError(
+            f"remote reranker kind must be one of {', '.join(KINDS)} (VLSEARCH_RERANKER_KIND), got {kind!r}"
+        )
+    return kind
 
 
 class RemoteReranker:
-    """Implements the Reranker protocol by POSTing to a remote `/rerank` endpoint."""
+    """Implements the Reranker protocol by POSTing to a remote rerank endpoint of a named kind."""
 
     name = "reranker"
 
@@ -69,9 +107,9 @@ class RemoteReranker:
         self,
         *,
         url: str,
+        kind: str = KIND_VLSEARCH,
         model: str = "",
         api_key: str = "",
-        kind: str = "auto",
         timeout_s: float = 30.0,
         retries: int = 2,
         backoff_s: float = 0.25,
@@ -83,7 +121,13 @@ class RemoteReranker:
         if retries < 0 or timeout_s <= 0:
             raise ValueError("retries must be >= 0 and timeout_s > 0")
         self.url = url.rstrip("/")
-        self.kind = remote_kind(self.url, kind)
+        self.kind = check_kind(kind)
+        if self.kind in (KIND_COHERE, KIND_JINA) and not model:
+            raise ValueError(
+                f"the {self.kind} rerank API needs a model name: set VLSEARCH_RERANKER to the remote's "
+                "model (e.g. rerank-v3.5, jina-reranker-m0)"
+            )
+        self._peer: _Peer = _PEERS[self.kind]()
         self._model = model
         self._api_key = api_key
         self._timeout_s = timeout_s
@@ -112,7 +156,7 @@ class RemoteReranker:
             state=ModelState.FAILED if failing else ModelState.READY,
             device=self.url,
             dtype="remote",
-            multimodal=self.kind == KIND_VLSEARCH,
+            multimodal=self._peer.multimodal,
             error=self._error if failing else "",
         )
 
@@ -127,64 +171,24 @@ class RemoteReranker:
             client.close()
 
     def score(
-        self, query: RerankInput, documents: Sequence[RerankInput], *, instruction: str | None = None
+        self,
+        query: RerankInput,
+        documents: Sequence[RerankInput],
+        *,
+        instruction: str | None = None,
+        fps: float | None = None,
+        max_frames: int | None = None,
     ) -> list[float]:
         if not documents:
             return []
-        payload, files = self._request(query, documents, instruction)
-        body = self._post(payload, files)
-        return self._parse(body, len(documents))
-
-    # -- request building --------------------------------------------------------------------
-    def _request(
-        self, query: RerankInput, documents: Sequence[RerankInput], instruction: str | None
-    ) -> tuple[dict[str, Any], dict[str, Path]]:
         files: dict[str, Path] = {}
-        if self.kind == KIND_VLSEARCH:
-            payload: dict[str, Any] = {
-                "query": self._vlsearch_side(query, files),
-                "documents": [self._vlsearch_side(d, files) for d in documents],
-                "top_n": len(documents),
-                "return_documents": False,
-            }
-            if instruction:
-                payload["instruction"] = instruction
-        else:
-            payload = {
-                "query": _text_of(query),
-                "documents": [_text_of(d) for d in documents],
-                "top_n": len(documents),
-            }
+        payload = self._peer.request(
+            query, documents, instruction, VideoOptions(fps=fps, max_frames=max_frames), files
+        )
         if self._model:
             payload["model"] = self._model
-        return payload, files
-
-    def _vlsearch_side(self, side: RerankInput, files: dict[str, Path]) -> str | dict[str, Any]:
-        text = _text_of(side)
-        refs = [side.image] if not isinstance(side.image, (list, tuple)) else list(side.image)
-        content: dict[str, Any] = {}
-        images: list[str] = []
-        for ref in refs:
-            if ref is None or ref == "":
-                continue
-            if isinstance(ref, ItemRef):
-                # The remote adds the item's own text, so ours would be a duplicate.
-                content["item_id"] = ref.item_id
-                text = ""
-            else:
-                images.append(_upload_name(ref, files))
-        if side.video is not None and not isinstance(side.video, (list, tuple)):
-            content["video"] = _upload_name(side.video, files)
-        elif isinstance(side.video, (list, tuple)) and side.video:
-            # A frame sequence has no upload form; its first frame stands for it.
-            images.append(_upload_name(side.video[0], files))
-        if images:
-            content["image"] = images
-        if text:
-            content["text"] = text
-        if set(content) == {"text"}:
-            return text
-        return content or " "
+        body = self._post(payload, files)
+        return self._parse(body, len(documents))
 
     # -- transport ---------------------------------------------------------------------------
     def _http(self) -> httpx.Client:
@@ -225,8 +229,8 @@ class RemoteReranker:
             if response.status_code >= 400:
                 # The remote refused this request; it is up, so the circuit stays closed.
                 raise RemoteRerankerError(
-                    f"remote reranker {self.url} refused the request (HTTP {response.status_code}): "
-                    f"{_error_message(response)}"
+                    f"remote reranker {self.url} ({self.kind}) refused the request "
+                    f"(HTTP {response.status_code}): {_error_message(response)}"
                 )
             self._failed_at, self._error = None, ""
             return response.json()
@@ -260,6 +264,109 @@ class RemoteReranker:
         return [float(s) for s in scores if s is not None]
 
 
+# -- the peers ---------------------------------------------------------------------------------
+class _VlsearchPeer:
+    multimodal = True
+
+    def request(
+        self,
+        query: RerankInput,
+        documents: Sequence[RerankInput],
+        instruction: str | None,
+        video: VideoOptions,
+        files: dict[str, Path],
+    ) -> dict[str, Any]:
+        payload: dict[str, Any] = {
+            "query": _vlsearch_side(query, files),
+            "documents": [_vlsearch_side(d, files) for d in documents],
+            "top_n": len(documents),
+            "return_documents": False,
+        }
+        if instruction:
+            payload["instruction"] = instruction
+        if video.fps is not None:
+            payload["fps"] = video.fps
+        if video.max_frames is not None:
+            payload["max_frames"] = video.max_frames
+        return payload
+
+
+class _VllmPeer:
+    multimodal = True
+
+    def request(
+        self,
+        query: RerankInput,
+        documents: Sequence[RerankInput],
+        instruction: str | None,
+        video: VideoOptions,
+        files: dict[str, Path],
+    ) -> dict[str, Any]:
+        sides = [_vllm_side(query, video), *(_vllm_side(d, video) for d in documents)]
+        payload: dict[str, Any] = {
+            "query": sides[0],
+            "documents": sides[1:],
+            "top_n": len(documents),
+        }
+        if instruction:
+            payload["chat_template_kwargs"] = {"instruction": instruction}
+        if any(_has_video(s) for s in (query, *documents)):
+            payload["mm_processor_kwargs"] = {"do_sample_frames": False}
+        return payload
+
+
+class _JinaPeer:
+    multimodal = True
+
+    def request(
+        self,
+        query: RerankInput,
+        documents: Sequence[RerankInput],
+        instruction: str | None,
+        video: VideoOptions,
+        files: dict[str, Path],
+    ) -> dict[str, Any]:
+        docs: list[dict[str, str]] = []
+        for d in documents:
+            images = _refs(d.image)
+            if images and not _text_of(d):
+                docs.append({"image": _jina_image(images[0])})
+            else:
+                docs.append({"text": _text_of(d)})
+        return {
+            "query": _text_of(query),
+            "documents": docs,
+            "top_n": len(documents),
+            "return_documents": False,
+        }
+
+
+class _CoherePeer:
+    multimodal = False
+
+    def request(
+        self,
+        query: RerankInput,
+        documents: Sequence[RerankInput],
+        instruction: str | None,
+        video: VideoOptions,
+        files: dict[str, Path],
+    ) -> dict[str, Any]:
+        return {
+            "query": _text_of(query),
+            "documents": [_text_of(d) for d in documents],
+            "top_n": len(documents),
+        }
+
+
+_PEERS: dict[str, type[_Peer]] = {
+    KIND_VLSEARCH: _VlsearchPeer,
+    KIND_VLLM: _VllmPeer,
+    KIND_JINA: _JinaPeer,
+    KIND_COHERE: _CoherePeer,
+}
+
+
 class RemoteRerankStage(RerankStage):
     """The rerank stage for a remote vlsearch: ingested media go as item_id references.
 
@@ -277,12 +384,140 @@ class RemoteRerankStage(RerankStage):
         return super().document_input(cand, pool)
 
 
+# -- helpers -----------------------------------------------------------------------------------
 def _text_of(side: RerankInput) -> str:
     if side.text is None:
         return ""
     if isinstance(side.text, str):
         return side.text
     return "\n".join(str(t) for t in side.text)
+
+
+def _refs(value: object) -> list[object]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, (list, tuple)):
+        return [v for v in value if v is not None and v != ""]
+    return [value]
+
+
+def _has_video(side: RerankInput) -> bool:
+    return bool(_refs(side.video))
+
+
+def _vlsearch_side(side: RerankInput, files: dict[str, Path]) -> str | dict[str, Any]:
+    text = _text_of(side)
+    content: dict[str, Any] = {}
+    images: list[str] = []
+    for ref in _refs(side.image):
+        if isinstance(ref, ItemRef):
+            # The remote adds the item's own text, so ours would be a duplicate.
+            content["item_id"] = ref.item_id
+            text = ""
+        else:
+            images.append(_upload_name(ref, files))
+    if side.video is not None and not isinstance(side.video, (list, tuple)):
+        content["video"] = _upload_name(side.video, files)
+    elif isinstance(side.video, (list, tuple)) and side.video:
+        # A frame sequence has no upload form; its first frame stands for it.
+        images.append(_upload_name(side.video[0], files))
+    if images:
+        content["image"] = images
+    if text:
+        content["text"] = text
+    if set(content) == {"text"}:
+        return text
+    return content or " "
+
+
+def _vllm_side(side: RerankInput, video: VideoOptions) -> str | dict[str, Any]:
+    """A side as vLLM's ScoreMultiModalParam: videos, then images, then text (the model's order)."""
+    text = _text_of(side)
+    parts: list[dict[str, Any]] = []
+    if isinstance(side.video, (list, tuple)):
+        if side.video:
+            parts.append(_video_part(_thin(list(side.video), video.max_frames)))
+    elif side.video is not None:
+        parts.append(_video_part(_sample_video(side.video, video)))
+    for ref in _refs(side.image):
+        parts.append({"type": "image_url", "image_url": {"url": _image_url(ref)}})
+    if not parts:
+        return text
+    if text:
+        parts.append({"type": "text", "text": text})
+    return {"content": parts}
+
+
+def _video_part(frames: Sequence[object]) -> dict[str, Any]:
+    encoded = [_jpeg_b64(_as_image(f), long_side=_FRAME_LONG_SIDE) for f in frames]
+    if len(encoded) % 2:  # Qwen3-VL's temporal patch pairs frames: an even count, as qwen-vl-utils pads
+        encoded.append(encoded[-1])
+    return {"type": "video_url", "video_url": {"url": "data:video/jpeg;base64," + ",".join(encoded)}}
+
+
+def _thin(frames: list[object], max_frames: int | None) -> list[object]:
+    """At most max_frames, evenly spread (np.linspace, as the official code thins frame lists)."""
+    k = max_frames or _DEFAULT_MAX_FRAMES
+    if len(frames) <= k:
+        return frames
+    return [frames[i] for i in np.linspace(0, len(frames) - 1, k, dtype=int)]
+
+
+def _sample_video(ref: object, video: VideoOptions) -> list[Image.Image]:
+    """Frames of a video file at `fps` (default 1), thinned to max_frames (default 64)."""
+    from vlsearch.media.video import iter_frames, probe_video
+
+    if not isinstance(ref, (str, Path)) or str(ref).startswith(("http://", "https://")):
+        raise RemoteRerankerError(
+            f"the vllm reranker takes videos as frames sampled here; got {ref!r}, which is not a local file"
+        )
+    path = Path(str(ref).removeprefix("file://"))
+    info = probe_video(path)
+    fps = video.fps or _DEFAULT_FPS
+    frames = [f.image() for f in iter_frames(path, info, step=1.0 / fps, backend="pyav")]
+    if not frames:
+        raise RemoteRerankerError(f"no frames could be decoded from {path.name}")
+    thinned = _thin(list(frames), video.max_frames)
+    return [f for f in thinned if isinstance(f, Image.Image)]
+
+
+def _as_image(ref: object) -> Image.Image:
+    if isinstance(ref, Image.Image):
+        return ref
+    if isinstance(ref, (str, Path)):
+        with Image.open(Path(str(ref).removeprefix("file://"))) as img:
+            return img.convert("RGB")
+    raise RemoteRerankerError(f"cannot send a {type(ref).__name__} as an image")
+
+
+def _jpeg_b64(image: Image.Image, *, long_side: int | None = None) -> str:
+    img = image.convert("RGB")
+    if long_side and max(img.size) > long_side:
+        img.thumbnail((long_side, long_side))
+    buf = io.BytesIO()
+    img.save(buf, format="JPEG", quality=90)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+_MIME = {b"\x89PNG": "image/png", b"\xff\xd8\xff": "image/jpeg", b"GIF8": "image/gif", b"RIFF": "image/webp"}
+
+
+def _image_url(ref: object) -> str:
+    """An image as a URL vLLM can load: http(s) URLs and data: URIs as they are, files inline."""
+    if isinstance(ref, str) and ref.startswith(("http://", "https://", "data:")):
+        return ref
+    if isinstance(ref, (str, Path)):
+        data = Path(str(ref).removeprefix("file://")).read_bytes()
+        mime = next((m for magic, m in _MIME.items() if data.startswith(magic)), None)
+        if mime is not None:
+            return f"data:{mime};base64," + base64.b64encode(data).decode("ascii")
+    return "data:image/jpeg;base64," + _jpeg_b64(_as_image(ref))
+
+
+def _jina_image(ref: object) -> str:
+    """Jina takes an image as a URL or as bare base64."""
+    url = _image_url(ref)
+    return url.split(",", 1)[1] if url.startswith("data:") else url
 
 
 def _upload_name(ref: object, files: dict[str, Path]) -> str:

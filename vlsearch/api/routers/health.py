@@ -10,6 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from vlsearch.api.deps import CallerDep, OptionalCallerDep, StateDep
 from vlsearch.api.routers.models import model_out
+from vlsearch.api.routers.search import MAX_QUERY_IMAGES
 from vlsearch.api.schemas.health import HealthOut, LimitsOut, ReadyOut
 from vlsearch.api.version import __version__
 from vlsearch.types import COLLECTIONS
@@ -76,6 +77,7 @@ def limits(state: StateDep) -> LimitsOut:
     settings = state.runtime.settings
     return LimitsOut(
         max_query_video_seconds=settings.max_query_video_seconds,
+        max_query_images=MAX_QUERY_IMAGES,
         max_video_seconds=settings.max_video_seconds,
         max_file_bytes=state.limits.file_bytes,
         query_upload_bytes=state.limits.query_upload_bytes,

@@ -1,4 +1,4 @@
-"""POST /v1/search (JSON, text) and POST /v1/search/upload (multipart: text and/or an image/video)."""
+"""POST /v1/search (JSON, text) and POST /v1/search/upload (multipart: text, photos and a video at once)."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ from vlsearch.types import Hit, Modality, Query, SearchFilter
 router = APIRouter(prefix="/v1", tags=["search"], responses=ERROR_RESPONSES)
 
 _SPACES = re.compile(r"\s+")
+MAX_QUERY_IMAGES = 4  # photos in one query; each is read (OCR) and each becomes a part of the query
 
 
 @router.post("/search", response_model=SearchResponse, summary="Search with a text query")
@@ -41,13 +42,16 @@ def search_json(body: SearchRequest, state: StateDep, caller: CallerDep) -> Sear
 @router.post(
     "/search/upload",
     response_model=SearchResponse,
-    summary="Search with an uploaded image or video (and optional text)",
+    summary="Search with text, photos (repeat 'image', up to 4) and a video in one query; every part is used",
 )
 def search_upload(
     state: StateDep,
     caller: CallerDep,
     text: Annotated[str, Form(max_length=4000)] = "",
-    image: Annotated[UploadFile | None, File(description="A query photo (PNG, JPEG, WebP, …)")] = None,
+    image: Annotated[
+        list[UploadFile] | None,
+        File(description=f"Query photos (PNG, JPEG, WebP, …); repeat the field for up to {MAX_QUERY_IMAGES}"),
+    ] = None,
     video: Annotated[UploadFile | None, File(description="A short query video (MP4, WebM, …)")] = None,
     top_k: Annotated[int | None, Form(ge=1, le=100)] = None,
     rerank: Annotated[bool, Form()] = True,
@@ -55,8 +59,17 @@ def search_upload(
     per_doc_limit: Annotated[int, Form(ge=0, le=100)] = 1,
     filters: Annotated[str, Form(description='JSON, e.g. {"doc_types": ["pdf"]}')] = "{}",
 ) -> SearchResponse:
-    if not text.strip() and image is None and video is None:
+    images = [i for i in image or [] if i.filename or i.size]
+    if not text.strip() and not images and video is None:
         raise ApiError("invalid_request", "Give a text, an image or a video to search with.", status=422)
+    if len(images) > MAX_QUERY_IMAGES:
+        raise ApiError(
+            "invalid_request",
+            f"{len(images)} images sent; a query takes at most {MAX_QUERY_IMAGES} (each one is read and "
+            "searched with): send fewer photos",
+            status=422,
+            detail={"limit": "max_query_images", "max": MAX_QUERY_IMAGES},
+        )
     try:
         parsed_filters = SearchFilters.model_validate(json.loads(filters or "{}"))
     except (json.JSONDecodeError, ValidationError) as exc:
@@ -72,16 +85,25 @@ def search_upload(
     folder = state.scratch_dir / uuid.uuid4().hex
     folder.mkdir(parents=True)
     try:
-        image_paths: tuple[str, ...] = ()
         video_path: str | None = None
         settings = state.runtime.settings
-        if image is not None:
-            image_paths = (str(save_query_image(image, folder, settings=settings, limits=state.limits)),)
+        image_paths = tuple(
+            str(
+                save_query_image(
+                    upload, folder, settings=settings, limits=state.limits, stem=f"query-image-{i}"
+                )
+            )
+            for i, upload in enumerate(images)
+        )
         if video is not None:
             video_path = str(save_query_video(video, folder, settings=settings, limits=state.limits))
         query = _query(state, caller, body, text=text.strip(), images=image_paths, video=video_path)
-        kind = "video" if video_path else "image" if image_paths else "text"
-        return _run(state, query, kind=kind)
+        parts = [
+            name
+            for name, used in (("text", text.strip()), ("image", image_paths), ("video", video_path))
+            if used
+        ]
+        return _run(state, query, kind="+".join(parts))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -28,6 +28,7 @@ class ReadyOut(ResponseModel):
 
 class LimitsOut(ResponseModel):
     max_query_video_seconds: float
+    max_query_images: int = Field(description="Photos one search query takes")
     max_video_seconds: float
     max_file_bytes: int
     query_upload_bytes: int
