@@ -41,7 +41,6 @@ def test_chinese_renders_in_utf8_with_cjk_fonts(page, ui_deployment: UiDeploymen
 
 def test_image_upload_search_shows_thumbnails(page, ui_deployment: UiDeployment) -> None:
     page.goto("/")
-    page.click(".tabs button[data-tab=image]")
     page.set_input_files("#q-image", str(ui_deployment.corpus.query_photo))
     page.wait_for_selector("#image-preview img")
     page.click("#search-btn")
@@ -54,9 +53,38 @@ def test_image_upload_search_shows_thumbnails(page, ui_deployment: UiDeployment)
     shot(page, "search-image")
 
 
+def test_text_photos_and_video_go_in_one_query(page, ui_deployment: UiDeployment) -> None:
+    page.goto("/")
+    page.fill("#q-text", "Node-07 error log analysis")
+    corpus = ui_deployment.corpus
+    page.set_input_files("#q-image", [str(corpus.query_photo), str(corpus.alpha_photo)])
+    page.set_input_files("#q-video", str(ui_deployment.video))
+    page.wait_for_selector("#video-info:has-text('Duration')")
+    assert page.locator("#image-preview img").count() == 2
+    page.locator("#image-preview .thumb-item[data-index='1'] .remove").click()  # drop one again
+    page.set_input_files("#q-image", str(corpus.alpha_photo))
+    assert page.locator("#image-preview img").count() == 2
+    counter = 'vlsearch_searches_total{kind="text+image+video"'
+    with ui_deployment.server.client(UI_KEY) as client:
+        before = sum(
+            float(line.split()[-1])
+            for line in client.get("/metrics").text.splitlines()
+            if line.startswith(counter)
+        )
+        page.click("#search-btn")
+        page.wait_for_selector(".hit")
+        after = sum(
+            float(line.split()[-1])
+            for line in client.get("/metrics").text.splitlines()
+            if line.startswith(counter)
+        )
+    assert after == before + 1  # one request carried the text, both photos and the video
+    assert "node07_rack_warning.jpg" in page.locator(".hit .doc-name").all_inner_texts()
+    shot(page, "search-text-photos-video")
+
+
 def test_video_longer_than_the_limit_is_stopped_in_the_browser(page, ui_deployment: UiDeployment) -> None:
     page.goto("/")
-    page.click(".tabs button[data-tab=video]")
     page.set_input_files("#q-video", str(ui_deployment.corpus.long_video))  # 10 s, limit 5 s
     page.wait_for_selector("#form-error:not([hidden])")
     assert "limit" in page.inner_text("#form-error").lower()
@@ -71,7 +99,6 @@ def test_video_longer_than_the_limit_is_stopped_in_the_browser(page, ui_deployme
 def test_video_query_and_timestamp_playback(page, ui_deployment: UiDeployment) -> None:
     page.goto("/")
     page.fill("#q-text", "slide the server into the rack")
-    page.click(".tabs button[data-tab=video]")
     page.set_input_files("#q-video", str(ui_deployment.video))  # 4 s, within the limit
     page.wait_for_selector("#video-info:has-text('Duration')")
     page.click("#search-btn")

@@ -17,6 +17,11 @@ def index() -> FileResponse:
     return FileResponse(UI_DIR / "index.html", media_type="text/html; charset=utf-8")
 
 
+@router.get("/rerank")
+def rerank_page() -> FileResponse:
+    return FileResponse(UI_DIR / "rerank.html", media_type="text/html; charset=utf-8")
+
+
 @router.get("/documents")
 def documents_page() -> FileResponse:
     return FileResponse(UI_DIR / "documents.html", media_type="text/html; charset=utf-8")

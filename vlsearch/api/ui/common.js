@@ -4,6 +4,7 @@
 
 const KEY_STORE = "vlsearch.apiKey";
 const LANG_STORE = "vlsearch.lang";
+const HANDOFF_STORE = "vlsearch.rerankHandoff";  // search results handed to the rerank workbench
 
 const I18N = {
   en: {
@@ -20,9 +21,23 @@ const I18N = {
     name: "Name", type: "Type", status: "Status", items: "Items", updated: "Updated", error: "Error",
     filter: "Filter by name", all: "All", delete: "Delete", confirmDelete: "Delete this document?",
     prev: "Previous", next: "Next", jobDone: "Job finished", failedFiles: "failed",
-    videoTooLong: "The video is {d} s long; the limit is {m} s. Trim it and try again.",
+    videoTooLong: "The video is {d} s long; the limit is {m}. Trim it and try again.",
     videoUnreadable: "This video cannot be read by the browser; the server will check it.",
     duration: "Duration", openOriginal: "open", play: "Play from here",
+    rerankPage: "Rerank", photos: "Photos", dropPhotos: "Drop photos here or click to choose (up to {n})",
+    remove: "Remove", candidatesTitle: "Candidates", addText: "+ Text", addImage: "+ Image", addVideo: "+ Video",
+    dropCandidates: "Drop images or videos here to add them as candidates", candidateText: "Candidate text",
+    optionalText: "Text with the file (optional)", instructionTitle: "Instruction",
+    useZhInstruction: "Use the article's Chinese IT instruction", useDefaultInstruction: "Use the default instruction",
+    fps: "Frames per second", maxFrames: "Max frames", doRerank: "Rerank", reranking: "Reranking…",
+    resultsTitle: "Results", rrSummary: "{n} candidates reranked in {ms} ms (server {server} ms)",
+    rerankThese: "Rerank these", fromSearch: "from search", score: "score",
+    needQuery: "Give a query: text, a photo or a video.", needCandidates: "Add at least one candidate.",
+    emptyCandidate: "Candidate #{i} is empty: type its text or remove it.", rerankStartHint:
+      "Give a query, add candidates (text, images, videos or a search's results), then press Rerank.",
+    state_unloaded: "not loaded", state_loading: "loading", state_ready: "ready", state_failed: "failed",
+    kind_text: "text", kind_image: "image", kind_video: "video", kind_item: "indexed",
+    minutes: "{n} min", seconds: "{n} s", candidateN: "Candidate #{i}", wasN: "was #{i}",
   },
   zh: {
     search: "搜索", documents: "文档", api: "API 文档", apiKey: "API 密钥", save: "保存", saved: "已保存",
@@ -38,9 +53,23 @@ const I18N = {
     name: "名称", type: "类型", status: "状态", items: "条目", updated: "更新时间", error: "错误",
     filter: "按名称筛选", all: "全部", delete: "删除", confirmDelete: "确定删除此文档?",
     prev: "上一页", next: "下一页", jobDone: "任务完成", failedFiles: "失败",
-    videoTooLong: "视频时长 {d} 秒,超过 {m} 秒的限制,请剪辑后重试。",
+    videoTooLong: "视频时长不能超过{m},请剪辑后重试",
     videoUnreadable: "浏览器无法读取此视频,将由服务器检查。",
     duration: "时长", openOriginal: "打开", play: "从此处播放",
+    rerankPage: "重排序", photos: "照片", dropPhotos: "拖入照片,或点击选择(最多 {n} 张)",
+    remove: "移除", candidatesTitle: "候选文档", addText: "+ 文本", addImage: "+ 图片", addVideo: "+ 视频",
+    dropCandidates: "把图片或视频拖到这里,添加为候选", candidateText: "候选文本",
+    optionalText: "文件的文字说明(可选)", instructionTitle: "指令",
+    useZhInstruction: "使用文章中的中文 IT 知识库指令", useDefaultInstruction: "使用默认指令",
+    fps: "每秒帧数", maxFrames: "最多帧数", doRerank: "重排序", reranking: "重排序中…",
+    resultsTitle: "结果", rrSummary: "{n} 个候选已重排序,用时 {ms} 毫秒(服务器 {server} 毫秒)",
+    rerankThese: "重排序这些结果", fromSearch: "来自搜索", score: "得分",
+    needQuery: "请给出查询:文本、照片或视频。", needCandidates: "请至少添加一个候选。",
+    emptyCandidate: "候选 #{i} 是空的:请填写文本,或将其移除。", rerankStartHint:
+      "输入查询,添加候选(文本、图片、视频,或搜索结果),然后点击重排序。",
+    state_unloaded: "未加载", state_loading: "加载中", state_ready: "就绪", state_failed: "加载失败",
+    kind_text: "文本", kind_image: "图片", kind_video: "视频", kind_item: "已索引",
+    minutes: "{n}分钟", seconds: "{n}秒", candidateN: "候选 #{i}", wasN: "原 #{i}",
   },
 };
 
@@ -140,6 +169,7 @@ function renderHeader(active) {
     el("span", { class: "brand", text: "vlsearch" }),
     el("nav", {},
       el("a", { href: "/", class: active === "search" ? "active" : null, "data-i18n": "search" }),
+      el("a", { href: "/rerank", class: active === "rerank" ? "active" : null, "data-i18n": "rerankPage" }),
       el("a", { href: "/documents", class: active === "documents" ? "active" : null, "data-i18n": "documents" }),
       el("a", { href: "/docs", class: active === "docs" ? "active" : null, "data-i18n": "api" })),
     el("span", { class: "spacer" }),
@@ -165,4 +195,104 @@ function showError(box, err) {
   if (!err) { box.hidden = true; return; }
   box.hidden = false;
   box.textContent = (err.status ? "[" + err.status + " " + (err.code || "") + "] " : "") + err.message;
+}
+
+// A limit in seconds as people say it: "2 min" / "2分钟" for whole minutes, else seconds.
+function fmtLimit(seconds) {
+  const s = Number(seconds);
+  return s >= 60 && s % 60 === 0 ? t("minutes", { n: s / 60 }) : t("seconds", { n: s });
+}
+
+// Read a video file's duration in the browser (the server checks again); resolves null when the
+// browser cannot decode it. The <video> element is handed back for previews.
+function probeVideo(file) {
+  return new Promise((resolve) => {
+    const video = el("video", { src: URL.createObjectURL(file), controls: true, muted: true, preload: "metadata" });
+    video.addEventListener("loadedmetadata", () => resolve({ video, duration: isFinite(video.duration) ? video.duration : null }), { once: true });
+    video.addEventListener("error", () => resolve({ video, duration: null }), { once: true });
+  });
+}
+
+// Up to `count` evenly spaced frames of a video file as JPEG data: URLs (a frame strip).
+async function videoFrames(file, count) {
+  const video = el("video", { src: URL.createObjectURL(file), muted: true, preload: "auto" });
+  await new Promise((resolve, reject) => {
+    video.addEventListener("loadeddata", resolve, { once: true });
+    video.addEventListener("error", () => reject(new Error("video not decodable")), { once: true });
+  });
+  const frames = [];
+  const canvas = document.createElement("canvas");
+  const width = 120;
+  canvas.width = width;
+  canvas.height = Math.max(1, Math.round(width * (video.videoHeight || 9) / (video.videoWidth || 16)));
+  for (let k = 0; k < count; k++) {
+    const at = (video.duration || 0) * (k + 0.5) / count;
+    await new Promise((resolve) => {
+      video.addEventListener("seeked", resolve, { once: true });
+      video.currentTime = at;
+    });
+    canvas.getContext("2d").drawImage(video, 0, 0, canvas.width, canvas.height);
+    frames.push(canvas.toDataURL("image/jpeg", 0.75));
+  }
+  URL.revokeObjectURL(video.src);
+  return frames;
+}
+
+// A drop zone over a file input: click to choose, or drop files on it.
+function wireDropZone(zone, input, onFiles) {
+  input.addEventListener("change", () => { if (input.files.length) onFiles(Array.from(input.files)); input.value = ""; });
+  zone.addEventListener("dragover", (e) => { e.preventDefault(); zone.classList.add("over"); });
+  zone.addEventListener("dragleave", () => zone.classList.remove("over"));
+  zone.addEventListener("drop", (e) => {
+    e.preventDefault(); zone.classList.remove("over");
+    if (e.dataTransfer.files.length) onFiles(Array.from(e.dataTransfer.files));
+  });
+}
+
+// ---- the model panel (search and rerank pages) ---------------------------------------------
+let modelTimer = null;
+
+async function refreshModels() {
+  const box = document.getElementById("models");
+  const errBox = document.getElementById("models-error");
+  if (!box) return;
+  let data;
+  try { data = await api("/v1/models"); showError(errBox, null); } catch (err) { showError(errBox, err); return; }
+  box.replaceChildren(...data.models.map(renderModel));
+  const busy = data.models.some((m) => m.state === "loading");
+  clearTimeout(modelTimer);
+  modelTimer = setTimeout(refreshModels, busy ? 700 : 5000);
+  document.dispatchEvent(new CustomEvent("vlsearch:models", { detail: data.models }));
+}
+
+function renderModel(m) {
+  const label = { unloaded: t("loadModel"), loading: t("loading"), ready: t("modelReady"), failed: t("retry") }[m.state] || m.state;
+  const btn = el("button", { class: "model-btn " + m.state, "data-model": m.name, "data-state": m.state, disabled: m.state === "loading" || m.state === "ready" });
+  if (m.state === "loading") btn.append(el("span", { class: "spinner" }), " ");
+  btn.append(label);
+  btn.addEventListener("click", () => loadModel(m.name, btn));
+  const unload = m.state === "ready" ? el("button", { class: "unload-btn", "data-model": m.name, text: t("unload"), onclick: () => unloadModel(m.name) }) : null;
+  return el("div", { class: "model", "data-model": m.name },
+    el("div", { class: "meta" },
+      el("div", {}, el("b", { text: m.name }), " ",
+        el("span", { class: "badge " + m.state, "data-state": m.state, text: t("state_" + m.state) })),
+      el("div", { class: "id", title: m.model_id, text: m.model_id + " · " + m.device }),
+      // the whole error, wrapped: a load failure must be readable, not cut off by an ellipsis
+      m.error ? el("div", { class: "model-error", text: m.error }) : null),
+    el("div", { class: "actions" }, btn, unload));
+}
+
+async function loadModel(name, btn) {
+  btn.disabled = true;
+  btn.className = "model-btn loading"; btn.dataset.state = "loading";
+  btn.replaceChildren(el("span", { class: "spinner" }), " " + t("loading"));
+  try { await api("/v1/models/" + encodeURIComponent(name) + "/load", { method: "POST" }); }
+  catch (err) { showError(document.getElementById("models-error"), err); }
+  refreshModels();
+}
+
+async function unloadModel(name) {
+  try { await api("/v1/models/" + encodeURIComponent(name) + "/unload", { method: "POST" }); }
+  catch (err) { showError(document.getElementById("models-error"), err); }
+  refreshModels();
 }

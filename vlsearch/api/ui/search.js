@@ -1,58 +1,55 @@
-// Search page: text / image / video query, results with thumbnails and scores, model load panel.
+// Search page: text, photos and a video in one query; results with thumbnails and scores; model panel;
+// "Rerank these" hands the results to the rerank workbench.
 "use strict";
 
-let mode = "none";          // which media tab is active
-let limits = { max_query_video_seconds: 120, default_top_k: 10 };
-let videoTooLong = false;
-let modelTimer = null;
+let limits = { max_query_video_seconds: 120, max_query_images: 4, default_top_k: 10 };
+const queryPhotos = [];     // File objects, in the order they were added
+let queryVideo = null;      // { file, duration, tooLong }
+let lastHits = [];
+let lastQueryText = "";
 
-function setMode(next) {
-  mode = next;
-  document.querySelectorAll(".tabs button").forEach((b) => b.classList.toggle("active", b.dataset.tab === next));
-  document.getElementById("pane-image").hidden = next !== "image";
-  document.getElementById("pane-video").hidden = next !== "video";
-}
-
-function wireDrop(zoneId, inputId, onFile) {
-  const zone = document.getElementById(zoneId);
-  const input = document.getElementById(inputId);
-  input.addEventListener("change", () => { if (input.files[0]) onFile(input.files[0]); });
-  zone.addEventListener("dragover", (e) => { e.preventDefault(); zone.classList.add("over"); });
-  zone.addEventListener("dragleave", () => zone.classList.remove("over"));
-  zone.addEventListener("drop", (e) => {
-    e.preventDefault(); zone.classList.remove("over");
-    if (e.dataTransfer.files[0]) {
-      const dt = new DataTransfer(); dt.items.add(e.dataTransfer.files[0]); input.files = dt.files;
-      onFile(e.dataTransfer.files[0]);
-    }
-  });
-}
-
-function previewImage(file) {
+function renderPhotos() {
   const box = document.getElementById("image-preview");
-  box.replaceChildren(el("img", { src: URL.createObjectURL(file), alt: file.name }));
+  box.replaceChildren(...queryPhotos.map((file, i) => el("figure", { class: "thumb-item", "data-index": i },
+    el("img", { src: URL.createObjectURL(file), alt: file.name }),
+    el("button", { type: "button", class: "remove", title: t("remove"), "aria-label": t("remove"), text: "×",
+      onclick: () => { queryPhotos.splice(i, 1); renderPhotos(); } }))));
+}
+
+function addPhotos(files) {
+  const errBox = document.getElementById("form-error");
+  showError(errBox, null);
+  for (const file of files) {
+    if (!file.type.startsWith("image/")) continue;
+    if (queryPhotos.length >= limits.max_query_images) {
+      showError(errBox, { message: t("dropPhotos", { n: limits.max_query_images }) });
+      break;
+    }
+    queryPhotos.push(file);
+  }
+  renderPhotos();
 }
 
 // The duration check happens here from the <video> element's metadata (the server checks again).
-function checkVideo(file) {
+async function setVideo(files) {
+  const file = files.find((f) => f.type.startsWith("video/")) || files[0];
+  if (!file) return;
   const box = document.getElementById("video-preview");
   const info = document.getElementById("video-info");
   const errBox = document.getElementById("form-error");
-  const video = el("video", { src: URL.createObjectURL(file), controls: true, muted: true, preload: "metadata" });
-  box.replaceChildren(video);
-  videoTooLong = false;
-  info.textContent = "";
   showError(errBox, null);
-  video.addEventListener("loadedmetadata", () => {
-    const d = video.duration;
-    info.textContent = t("duration") + ": " + (isFinite(d) ? d.toFixed(1) + " s" : "?");
-    info.dataset.duration = isFinite(d) ? String(d) : "";
-    if (isFinite(d) && d > limits.max_query_video_seconds) {
-      videoTooLong = true;
-      showError(errBox, { message: t("videoTooLong", { d: d.toFixed(1), m: limits.max_query_video_seconds }) });
-    }
-  });
-  video.addEventListener("error", () => { info.textContent = t("videoUnreadable"); });
+  info.textContent = "";
+  const probe = await probeVideo(file);
+  queryVideo = { file, duration: probe.duration, tooLong: false };
+  box.replaceChildren(probe.video, el("button", { type: "button", class: "remove", title: t("remove"), text: "×",
+    onclick: () => { queryVideo = null; box.replaceChildren(); info.textContent = ""; info.dataset.duration = ""; showError(errBox, null); } }));
+  if (probe.duration === null) { info.textContent = t("videoUnreadable"); return; }
+  info.textContent = t("duration") + ": " + probe.duration.toFixed(1) + " s";
+  info.dataset.duration = String(probe.duration);
+  if (probe.duration > limits.max_query_video_seconds) {
+    queryVideo.tooLong = true;
+    showError(errBox, { message: t("videoTooLong", { d: probe.duration.toFixed(1), m: fmtLimit(limits.max_query_video_seconds) }) });
+  }
 }
 
 async function runSearch(ev) {
@@ -60,13 +57,11 @@ async function runSearch(ev) {
   const errBox = document.getElementById("form-error");
   showError(errBox, null);
   const text = document.getElementById("q-text").value.trim();
-  const image = mode === "image" ? document.getElementById("q-image").files[0] : null;
-  const video = mode === "video" ? document.getElementById("q-video").files[0] : null;
-  if (video && videoTooLong) {
-    showError(errBox, { message: t("videoTooLong", { d: document.getElementById("video-info").dataset.duration, m: limits.max_query_video_seconds }) });
+  if (queryVideo && queryVideo.tooLong) {
+    showError(errBox, { message: t("videoTooLong", { d: queryVideo.duration.toFixed(1), m: fmtLimit(limits.max_query_video_seconds) }) });
     return;
   }
-  if (!text && !image && !video) { showError(errBox, { message: t("startHint") }); return; }
+  if (!text && !queryPhotos.length && !queryVideo) { showError(errBox, { message: t("startHint") }); return; }
   const topK = parseInt(document.getElementById("q-topk").value, 10) || limits.default_top_k;
   const rerank = document.getElementById("q-rerank").checked;
   const instruction = document.getElementById("q-instruction").value.trim();
@@ -74,11 +69,12 @@ async function runSearch(ev) {
   btn.disabled = true; btn.textContent = t("searching");
   try {
     let result;
-    if (image || video) {
+    if (queryPhotos.length || queryVideo) {
+      // every part goes in one request: the server reads each photo and the video and searches with all
       const form = new FormData();
       form.append("text", text);
-      if (image) form.append("image", image);
-      if (video) form.append("video", video);
+      for (const photo of queryPhotos) form.append("image", photo, photo.name);
+      if (queryVideo) form.append("video", queryVideo.file, queryVideo.file.name);
       form.append("top_k", String(topK));
       form.append("rerank", String(rerank));
       if (instruction) form.append("instruction", instruction);
@@ -88,6 +84,7 @@ async function runSearch(ev) {
       if (instruction) body.instruction = instruction;
       result = await api("/v1/search", { method: "POST", json: body });
     }
+    lastQueryText = text;
     renderResults(result);
   } catch (err) {
     showError(errBox, err);
@@ -104,6 +101,8 @@ function renderResults(result) {
     (result.reranked ? t("reranked") : t("notReranked")) + " · " + Math.round(result.timings_ms.total || 0) + " ms";
   degraded.hidden = !result.degraded;
   degraded.textContent = result.degraded || "";
+  lastHits = result.results;
+  document.getElementById("rerank-these-row").hidden = !lastHits.length;
   if (!result.results.length) { list.replaceChildren(el("p", { class: "empty", text: t("noResults") })); return; }
   list.replaceChildren(...result.results.map(renderHit));
 }
@@ -157,55 +156,38 @@ async function playFrom(hit, body) {
   }, { once: true });
 }
 
-// ---- models panel -----------------------------------------------------------------------
-async function refreshModels() {
-  const box = document.getElementById("models");
-  const errBox = document.getElementById("models-error");
-  let data;
-  try { data = await api("/v1/models"); showError(errBox, null); } catch (err) { showError(errBox, err); return; }
-  box.replaceChildren(...data.models.map(renderModel));
-  const busy = data.models.some((m) => m.state === "loading");
-  clearTimeout(modelTimer);
-  modelTimer = setTimeout(refreshModels, busy ? 700 : 5000);
-}
-
-function renderModel(m) {
-  const label = { unloaded: t("loadModel"), loading: t("loading"), ready: t("modelReady"), failed: t("retry") }[m.state] || m.state;
-  const btn = el("button", { class: "model-btn " + m.state, "data-model": m.name, "data-state": m.state, disabled: m.state === "loading" || m.state === "ready" });
-  if (m.state === "loading") btn.append(el("span", { class: "spinner" }), " ");
-  btn.append(label);
-  btn.addEventListener("click", () => loadModel(m.name, btn));
-  const unload = m.state === "ready" ? el("button", { class: "unload-btn", "data-model": m.name, text: t("unload"), onclick: () => unloadModel(m.name) }) : null;
-  return el("div", { class: "model", "data-model": m.name },
-    el("div", { class: "meta" },
-      el("div", {}, el("b", { text: m.name }), " ", el("span", { class: "badge " + m.state, "data-state": m.state, text: m.state })),
-      el("div", { class: "id", title: m.model_id, text: m.model_id + " · " + m.device + (m.error ? " · " + m.error : "") })),
-    btn, unload);
-}
-
-async function loadModel(name, btn) {
-  btn.disabled = true;
-  btn.className = "model-btn loading"; btn.dataset.state = "loading";
-  btn.replaceChildren(el("span", { class: "spinner" }), " " + t("loading"));
-  try { await api("/v1/models/" + encodeURIComponent(name) + "/load", { method: "POST" }); }
-  catch (err) { showError(document.getElementById("models-error"), err); }
-  refreshModels();
-}
-
-async function unloadModel(name) {
-  try { await api("/v1/models/" + encodeURIComponent(name) + "/unload", { method: "POST" }); }
-  catch (err) { showError(document.getElementById("models-error"), err); }
-  refreshModels();
+// The workbench takes the hits as candidates (ingested items, by id) and the query's text and photo.
+async function rerankThese() {
+  const handoff = {
+    query: lastQueryText,
+    candidates: lastHits.map((h) => ({
+      itemId: h.id, name: h.document.name, snippet: h.snippet, thumbnailUrl: h.thumbnail_url,
+      modality: h.modality, where: h.locator_label,
+    })),
+  };
+  if (queryPhotos.length && queryPhotos[0].size < 3 * 1024 * 1024) {
+    handoff.photo = { name: queryPhotos[0].name, dataUrl: await new Promise((resolve) => {
+      const reader = new FileReader();
+      reader.onload = () => resolve(reader.result);
+      reader.readAsDataURL(queryPhotos[0]);
+    }) };
+  }
+  sessionStorage.setItem(HANDOFF_STORE, JSON.stringify(handoff));
+  location.href = "/rerank";
 }
 
 async function init() {
   renderHeader("search");
-  document.querySelectorAll(".tabs button").forEach((b) => b.addEventListener("click", () => setMode(b.dataset.tab)));
-  wireDrop("drop-image", "q-image", previewImage);
-  wireDrop("drop-video", "q-video", checkVideo);
+  wireDropZone(document.getElementById("drop-image"), document.getElementById("q-image"), addPhotos);
+  wireDropZone(document.getElementById("drop-video"), document.getElementById("q-video"), setVideo);
   document.getElementById("search-form").addEventListener("submit", runSearch);
+  document.getElementById("rerank-these").addEventListener("click", rerankThese);
   document.addEventListener("vlsearch:key", refreshModels);
-  try { limits = await api("/v1/limits"); document.getElementById("q-topk").value = limits.default_top_k; } catch (e) { /* defaults stay */ }
+  try {
+    limits = Object.assign(limits, await api("/v1/limits"));
+    document.getElementById("q-topk").value = limits.default_top_k;
+  } catch (e) { /* defaults stay */ }
+  document.getElementById("drop-image-label").textContent = t("dropPhotos", { n: limits.max_query_images });
   refreshModels();
 }
 
