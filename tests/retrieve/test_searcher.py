@@ -123,17 +123,18 @@ def test_every_mode_returns_ranked_candidates(searcher: Searcher, mode: FusionMo
         assert all(c.found_by == ("bm25",) for c in got) and got[0].item.id == "t1"
 
 
-def test_typed_text_and_each_medium_are_retrieved_whole_and_as_parts(searcher: Searcher) -> None:
+def test_a_query_with_media_is_retrieved_whole_and_medium_by_medium(searcher: Searcher) -> None:
     query = Query(text="coolant pump relay wiring", per_doc_limit=0)
-    media = ["XR-200 E-71", "XR-200 E-71"]
+    media = ["XR-200 E-71", "XR-200 E-71", " "]
     parts = searcher.query_parts(query, media)
-    assert parts == ["coolant pump relay wiring", "XR-200 E-71"]
+    assert parts == ["coolant pump relay wiring\nXR-200 E-71", "XR-200 E-71"]
+    assert searcher.query_parts(Query(text="pump"), []) == ["pump"]  # nothing to split
     got = searcher.retrieve(query, media_texts=media)
-    lists = [searcher.retrieve(Query(text=t, per_doc_limit=0)) for t in ["\n".join(parts), *parts]]
+    lists = [searcher.retrieve(Query(text=t, per_doc_limit=0)) for t in parts]
     assert [(c.item.id, round(c.score, 6)) for c in got] == [
         (c.item.id, round(c.score, 6)) for c in average_parts(lists)
     ]
-    assert got[0].item.id == "t2"  # the row that answers both parts: E-71 of the coolant pump
+    assert got[0].item.id == "t2"  # the row that answers both: E-71 of the coolant pump
 
 
 def test_average_parts_scores_rows_by_their_mean_over_parts() -> None:

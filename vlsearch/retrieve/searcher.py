@@ -105,9 +105,9 @@ class Searcher:
         """Fused, deduped candidates, best first (longer than top_k: the reranker picks from them).
 
         `media_texts`: what each query medium says (one text per image, one for the video). With an
-        embedder that reads media only as text, a query of several parts is retrieved whole and part
-        by part, and the lists' fused scores averaged per row (see _retrieve_parts); a multimodal
-        embedder reads the parts together in one input.
+        embedder that reads media only as text, a query with media is retrieved whole and medium by
+        medium, and the lists' fused scores averaged per row (see _retrieve_parts); a multimodal
+        embedder reads everything together in one input.
         """
         mode = mode or self.fusion.mode
         parts = self.query_parts(query, media_texts)
@@ -122,34 +122,36 @@ class Searcher:
         return self.retrieve_with_vector(query, text=text, vector=vector, mode=mode)
 
     def query_parts(self, query: Query, media_texts: Sequence[str] = ()) -> list[str]:
-        """The query's distinct non-empty texts: the typed text first, then each medium's."""
-        parts: list[str] = []
-        for raw in (query.text, *media_texts):
+        """The texts retrieved with: the whole query (typed text and every medium's text) first,
+        then each medium's text on its own. One part only when there is nothing to split."""
+        media: list[str] = []
+        for raw in media_texts:
             text = raw.strip()
-            if text and text not in parts:
-                parts.append(text)
-        return parts
+            if text and text not in media:
+                media.append(text)
+        whole = self.query_text(query, media)
+        return [whole, *(m for m in media if m != whole)] if whole else []
 
     def _retrieve_parts(self, query: Query, parts: Sequence[str], mode: FusionMode) -> list[Candidate]:
-        """The whole query and each part retrieved as queries of their own; fused scores averaged.
+        """Each part retrieved as a query of its own; the fused scores averaged per row.
 
         The whole query alone gives its text one script and one embedding: a photo's "Node-07" label
         appended to "Node-07报错日志分析" made an all-Chinese query, so the English manual about
         Node-07 lost its BM25 evidence (fusion's cross-script rule) while Chinese documents that
-        merely mention Node-07 kept theirs, and the e5 vector blurred both (manual 3rd). Each part
-        retrieved on its own is fused under its own script and lexical profile; the whole query keeps
-        its vote, so a vague typed question ("what does this screen mean") does not outweigh the
-        code a photo shows. A row that answers every part ranks above one that answers a single one.
+        merely mention Node-07 kept theirs, and the e5 vector blurred both (manual 3rd). A medium's
+        text (a label, a caption, a slide title) stands on its own, so it is also retrieved alone,
+        under its own script and lexical profile; the typed text is not: it often only points at the
+        media ("what is this?", "这是什么"), so it is read with them, in the whole query. A row that
+        answers the whole query and what each medium shows ranks above one that answers one part.
         """
-        texts = ["\n".join(parts), *parts]
-        vectors: list[np.ndarray | None] = [None] * len(texts)
+        vectors: list[np.ndarray | None] = [None] * len(parts)
         if mode is not FusionMode.BM25:
-            embedded = self._embedder.embed([EmbedInput(text=t) for t in texts], role=Role.QUERY)
+            embedded = self._embedder.embed([EmbedInput(text=t) for t in parts], role=Role.QUERY)
             vectors = [np.asarray(v, dtype=np.float32) for v in embedded]
         whole = replace(query, per_doc_limit=0)
         ranked = [
             self.retrieve_with_vector(whole, text=t, vector=v, mode=mode)
-            for t, v in zip(texts, vectors, strict=True)
+            for t, v in zip(parts, vectors, strict=True)
         ]
         return average_parts(ranked)
 
