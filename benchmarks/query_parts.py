@@ -117,7 +117,7 @@ def main() -> None:
         row: dict[str, Any] = {
             "query": case["id"],
             "text": case["text"],
-            "parts": searcher.query_parts(query, media.part_texts),
+            "retrieved_with": searcher.query_parts(query, media.part_texts),
         }
         for name in runs:
             names = _docs(out[name])

@@ -10,7 +10,8 @@ guessed from its URL, and decides the request shape:
   as frames sampled here (vLLM runs no qwen-vl-utils) in one `data:video/jpeg;base64,<f1>,<f2>,…`
   URL with `mm_processor_kwargs.do_sample_frames = false`, so the frames sent are the frames seen.
   The instruction goes as `chat_template_kwargs.instruction`, which vLLM's Qwen3-VL reranker
-  template (examples/pooling/score/template/qwen3_vl_reranker.jinja) reads.
+  template and ours (docker/qwen3_vl_reranker.jinja) read where the vLLM version passes request
+  kwargs to score templates; elsewhere vLLM uses the template's default instruction.
 * `jina` — a Jina-style `/v1/rerank` (jina-reranker-m0): documents `{"text": …}` or
   `{"image": <base64 or URL>}`; the query is its text.
 * `cohere` — Cohere's `/v2/rerank` shape: text only; media are represented by their indexed
