@@ -157,6 +157,7 @@ def test_the_served_model_name_gets_no_warning_and_bad_input_is_named(ready: Dep
     assert resp.status_code == 200 and resp.json()["meta"]["warnings"] == []
     cases = [
         ({"query": "x", "documents": [{"title": "no text"}]}, 422, "documents[0]: nothing to rank"),
+        ({"query": " ", "documents": ["a"]}, 422, "query: nothing to rank against"),
         ({"query": "x", "documents": [{"image": "data:image/png;base64,aGVsbG8="}]}, 422, "not an image"),
         ({"query": "x", "documents": [{"image": "data:image/png,plain"}]}, 422, "must be base64"),
     ]

@@ -187,6 +187,10 @@ def rerank_process(body: SeedRerankRequest, state: StateDep, caller: CallerDep) 
 def _rerank(state: ApiState, ask: _Ask, resolver: MediaResolver, response: Response) -> RerankResponse:
     started = time.perf_counter()
     query = resolver.side(ask.query)
+    if _blank(query):
+        raise ApiError(
+            "invalid_request", "query: nothing to rank against; give text, an image or a video", status=422
+        )
     documents = [_document_input(resolver, doc, i, ask.rank_fields) for i, doc in enumerate(ask.documents)]
     resolved_ms = (time.perf_counter() - started) * 1000
     reranker = _ready_reranker(state)
@@ -247,6 +251,11 @@ def _document_input(
             status=422,
         )
     return resolver.side(content)
+
+
+def _blank(side: RerankInput) -> bool:
+    text = side.text if isinstance(side.text, str) or side.text is None else "".join(side.text)
+    return not (text or "").strip() and not side.image and not side.video
 
 
 def _model_warnings(asked: str | None, served: str) -> list[str]:
