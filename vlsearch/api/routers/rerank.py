@@ -113,6 +113,7 @@ class _Ask:
 @router.post(
     "/v1/rerank",
     response_model=RerankResponse,
+    response_model_exclude_none=True,  # no "document": null when documents are not returned
     summary="Rerank documents for a query (Cohere v1 and Jina shape; any model name)",
 )
 def rerank(body: RerankRequest, state: StateDep, caller: CallerDep, response: Response) -> RerankResponse:
@@ -124,6 +125,7 @@ def rerank(body: RerankRequest, state: StateDep, caller: CallerDep, response: Re
 @router.post(
     "/v2/rerank",
     response_model=RerankResponse,
+    response_model_exclude_none=True,  # no "document": null when documents are not returned
     summary="Rerank documents for a query (Cohere v2 shape; any model name)",
 )
 def rerank_v2(
@@ -137,6 +139,7 @@ def rerank_v2(
 @router.post(
     "/v1/rerank/upload",
     response_model=RerankResponse,
+    response_model_exclude_none=True,  # no "document": null when documents are not returned
     summary="Rerank with uploaded media ('payload' = the /v1/rerank JSON; name files upload:<file name>)",
 )
 def rerank_upload(
