@@ -293,10 +293,13 @@ def demo(
     )
     for sc in SCENARIOS:
         text = f"'{sc.text}' " if sc.text else ""
-        console.print(
-            f"article {sc.section}: vlsearch search {text}--image {queries_dir / sc.photo}"
-            f"  |  vlsearch search --video {queries_dir / sc.video}"
-        )
+        for flag, name in (("--image", sc.photo), ("--video", sc.video)):
+            # soft_wrap: a command to copy must not be broken across lines
+            console.print(
+                f"article {sc.section}: vlsearch search {text}{flag} {queries_dir / name}",
+                soft_wrap=True,
+                markup=False,
+            )
 
 
 @app.command(name="eval")
