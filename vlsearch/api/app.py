@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from vlsearch.api.auth import KeyRing, is_loopback
 from vlsearch.api.errors import install_error_handlers
 from vlsearch.api.guard import LoopbackGuardMiddleware
+from vlsearch.api.headers import SecurityHeadersMiddleware
 from vlsearch.api.limits import ApiLimits, BodyLimitMiddleware
 from vlsearch.api.metrics import Metrics, RequestTimingMiddleware
 from vlsearch.api.routers import documents, health, media, models, rerank, search, ui
@@ -110,6 +111,7 @@ def create_app(settings: Settings, runtime: Any = None) -> FastAPI:
     app.add_middleware(RequestTimingMiddleware, metrics=metrics)
     if not settings.api_keys:
         app.add_middleware(LoopbackGuardMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: every answer gets the headers
     for module in (search, rerank, documents, media, models, health, ui):
         app.include_router(module.router)
     app.mount("/ui", StaticFiles(directory=ui.UI_DIR), name="ui-static")

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from vlsearch.api.auth import KeyRing
 from vlsearch.api.limits import ApiLimits
 from vlsearch.api.metrics import Metrics
+from vlsearch.api.originals import OriginalLinks
 from vlsearch.errors import StoreUnavailableError
 
 log = logging.getLogger("vlsearch.api")
@@ -35,6 +36,7 @@ class ApiState:
     scratch_dir: Path  # per-request query uploads live here and are deleted after the request
     media_url_hosts: tuple[str, ...] = ()  # hosts rerank may fetch media URLs from (none by default)
     store_connected: bool = True
+    links: OriginalLinks = field(default_factory=OriginalLinks)  # signed links to originals
     _reconnect_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _last_attempt: float = 0.0
 

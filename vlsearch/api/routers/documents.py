@@ -12,6 +12,7 @@ from vlsearch.api.auth import Caller
 from vlsearch.api.deps import CallerDep, StateDep
 from vlsearch.api.errors import ApiError, not_found
 from vlsearch.api.files import original_file
+from vlsearch.api.originals import original_response
 from vlsearch.api.schemas.common import ERROR_RESPONSES
 from vlsearch.api.schemas.documents import (
     DeletedOut,
@@ -20,6 +21,7 @@ from vlsearch.api.schemas.documents import (
     FileResultOut,
     JobAccepted,
     JobOut,
+    OriginalLinkOut,
 )
 from vlsearch.api.state import ApiState
 from vlsearch.api.uploads import copy_upload
@@ -109,12 +111,35 @@ def delete_document(doc_id: str, state: StateDep, caller: CallerDep) -> DeletedO
 @router.get(
     "/documents/{doc_id}/original",
     response_class=FileResponse,
-    summary="Download the stored original file",
+    summary="Download the stored original file (active types such as HTML only as attachments)",
 )
 def get_original(doc_id: str, state: StateDep, caller: CallerDep) -> FileResponse:
     record = _visible(state, caller, doc_id)
     path = original_file(state.runtime.settings, record.document)
-    return FileResponse(path, filename=record.document.name, content_disposition_type="inline")
+    return original_response(record.document, path)
+
+
+@router.post(
+    "/documents/{doc_id}/original/link",
+    response_model=OriginalLinkOut,
+    summary="A short-lived link to the original that a browser can open without the API key",
+)
+def link_original(doc_id: str, state: StateDep, caller: CallerDep) -> OriginalLinkOut:
+    record = _visible(state, caller, doc_id)
+    original_file(state.runtime.settings, record.document)  # 404 now rather than from the link
+    token = state.links.issue(record.document.id, caller.groups)
+    return OriginalLinkOut(url=f"/v1/originals/{token}", expires_in=state.links.ttl_s)
+
+
+@router.get(
+    "/originals/{token}",
+    response_class=FileResponse,
+    summary="Open an original through a link from POST /v1/documents/{id}/original/link (no key needed)",
+)
+def open_original_link(token: str, state: StateDep) -> FileResponse:
+    doc_id, groups = state.links.redeem(token)
+    record = _visible(state, Caller(groups=groups), doc_id)
+    return original_response(record.document, original_file(state.runtime.settings, record.document))
 
 
 def _visible(state: ApiState, caller: Caller, doc_id: str) -> DocumentRecord:

@@ -10,6 +10,7 @@ from fastapi.responses import FileResponse
 from vlsearch.api.deps import CallerDep, StateDep
 from vlsearch.api.errors import not_found
 from vlsearch.api.files import item_file, original_file
+from vlsearch.api.originals import original_response
 from vlsearch.api.schemas.common import ERROR_RESPONSES
 
 router = APIRouter(prefix="/v1", tags=["media"], responses=ERROR_RESPONSES)
@@ -33,8 +34,7 @@ def get_media(
         record = runtime.catalog.get_document(item.doc_id)
         if record is None or not caller.can_see(record.document.groups):
             raise not_found("item", item_id)
-        path = original_file(runtime.settings, record.document)
-        return FileResponse(path, filename=record.document.name, content_disposition_type="inline")
+        return original_response(record.document, original_file(runtime.settings, record.document))
     path = item_file(runtime.settings, item, kind)
     # Thumbnails are immutable per item id (ids change with content), so let browsers cache them.
     return FileResponse(path, headers={"Cache-Control": "private, max-age=3600"})

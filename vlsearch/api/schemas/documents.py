@@ -24,6 +24,11 @@ class DocumentOut(ResponseModel):
     original_url: str | None = Field(default=None, description="Download the stored original (uploads only)")
 
 
+class OriginalLinkOut(ResponseModel):
+    url: str = Field(description="Open in a new window; no API key needed until it expires")
+    expires_in: int = Field(description="Seconds the link stays valid")
+
+
 class DocumentPage(ResponseModel):
     documents: list[DocumentOut]
     total: int

@@ -139,6 +139,22 @@ async function mediaUrl(url) {
   return frag ? objectUrl + "#" + frag : objectUrl;
 }
 
+// Originals are the uploaders' files and may be hostile (an HTML page, an SVG): they never become a
+// page of this origin. The server signs a short-lived link that needs no key, and the original opens
+// from it in a window of its own, without an opener, under the server's sandbox policy.
+async function openOriginal(docId, fragment) {
+  const link = await api("/v1/documents/" + encodeURIComponent(docId) + "/original/link", { method: "POST" });
+  window.open(link.url + (fragment ? "#" + fragment : ""), "_blank", "noopener,noreferrer");
+}
+
+// A search hit's "open" link: the document's original (at the hit's page), or the stored image.
+async function openHitMedia(hit) {
+  const [path, frag] = hit.media_url.split("#");
+  if (path.includes("kind=original")) return openOriginal(hit.document.id, frag);
+  // an image the server re-encoded at ingest (JPEG/PNG/WebP), served as such: a passive blob
+  window.open(await mediaUrl(hit.media_url), "_blank", "noopener,noreferrer");
+}
+
 function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {

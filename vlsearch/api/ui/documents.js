@@ -102,7 +102,7 @@ async function loadDocuments() {
 
 function renderDoc(d) {
   const name = d.original_url
-    ? el("a", { href: "#", text: d.name, onclick: async (e) => { e.preventDefault(); window.open(await mediaUrl(d.original_url), "_blank"); } })
+    ? el("a", { href: "#", text: d.name, onclick: (e) => { e.preventDefault(); openOriginal(d.id).catch((err) => showError(document.getElementById("docs-error"), err)); } })
     : el("span", { text: d.name });
   return el("tr", { "data-doc-id": d.id, "data-status": d.status },
     el("td", {}, name, d.title && d.title !== d.name ? el("div", { class: "hint", text: d.title }) : null),

@@ -126,7 +126,7 @@ function renderHit(hit) {
   );
   if (hit.media_url && hit.modality !== "frame") {
     const link = el("a", { href: "#", text: t("openOriginal"), class: "hint" });
-    link.addEventListener("click", async (e) => { e.preventDefault(); window.open(await mediaUrl(hit.media_url), "_blank"); });
+    link.addEventListener("click", (e) => { e.preventDefault(); openHitMedia(hit).catch((err) => showError(document.getElementById("form-error"), err)); });
     title.append(link);
   }
   const scores = el("div", { class: "scores" },
