@@ -137,13 +137,12 @@ class Worker:
     def _ingest(self, task: Task) -> FileResult:
         if task.kind is TaskKind.FILE:
             return self._pipeline.ingest_file(task.path, groups=task.groups)
-        try:
-            data = task.path.read_bytes()
-        except FileNotFoundError:
+        if not task.path.is_file():
             return FileResult(
                 task.name, "failed", None, "the uploaded file is gone from the spool folder; upload again", 0
             )
-        return self._pipeline.ingest_upload(task.name, data, groups=task.groups)
+        # copied (streamed), not moved: a task retried after a lost lease reads the spool file again
+        return self._pipeline.ingest_upload_file(task.name, task.path, groups=task.groups)
 
     def _heartbeat(self, task: Task, stop: threading.Event) -> None:
         interval = max(self._queue.lease_seconds / 3, 0.05)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import httpx
 
 from tests.api.conftest import Deployment
+from tests.api.server import wait_for_job
 
 
 def _envelope(resp: httpx.Response, status: int, code: str) -> dict:
@@ -83,11 +86,46 @@ def test_upload_groups_must_be_the_callers(alpha) -> None:
     assert "beta" in error["message"]
 
 
-def test_upload_cannot_replace_another_groups_document(deployment: Deployment, beta) -> None:
-    name = deployment.corpus.alpha_pdf.name
-    resp = beta.post("/v1/documents", files=[("files", (name, b"beta's own text with the same file name"))])
-    error = _envelope(resp, 409, "conflict")
-    assert "rename" in error["message"]
+def test_same_named_uploads_of_two_groups_never_overwrite_each_other(
+    deployment: Deployment, alpha, beta, both
+) -> None:
+    """Two groups upload the same file names at the same moment: each keeps its own document (text,
+    groups, original), and neither answer says that the other group has a file of that name."""
+    names = [f"handover-{i}.md" for i in range(3)]
+
+    def send(client: httpx.Client, group: str) -> httpx.Response:
+        files = [
+            ("files", (n, f"# {n}\n\n{group} shift notes: {group}word{i}\n".encode()))
+            for i, n in enumerate(names)
+        ]
+        return client.post("/v1/documents", files=files)
+
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(send, (alpha, beta), ("alpha", "beta")))
+    assert [r.status_code for r in answers] == [202, 202], [r.text for r in answers]
+    for client, resp in zip((alpha, beta), answers, strict=True):
+        assert wait_for_job(client, resp.json()["job_id"])["status"] == "done"
+    for client, group, other in ((alpha, "alpha", "beta"), (beta, "beta", "alpha")):
+        for i, name in enumerate(names):
+            docs = client.get("/v1/documents", params={"q": name}).json()["documents"]
+            assert len(docs) == 1 and docs[0]["groups"] == [group], docs
+            original = client.get(f"/v1/documents/{docs[0]['id']}/original").text
+            assert f"{group}word{i}" in original and other not in original
+        found = client.post("/v1/search", json={"text": f"{other}word0", "rerank": False}).json()["results"]
+        assert all(other not in hit["snippet"] for hit in found)
+    # an existing document of another group: a new upload of its name is simply another document
+    resp = beta.post("/v1/documents", files=[("files", (deployment.corpus.alpha_pdf.name, b"beta text"))])
+    assert resp.status_code == 202
+    job = wait_for_job(beta, resp.json()["job_id"])
+    assert job["status"] == "done" and job["results"][0]["doc_id"] != deployment.pdf_id
+    assert alpha.get(f"/v1/documents/{deployment.pdf_id}").json()["groups"] == ["alpha"]
+    # the session's other tests count these groups' documents: leave none of this test's behind
+    mine = [job["results"][0]["doc_id"]]
+    for client in (alpha, beta):
+        for name in names:
+            mine += [d["id"] for d in client.get("/v1/documents", params={"q": name}).json()["documents"]]
+    for doc_id in mine:
+        assert both.delete(f"/v1/documents/{doc_id}").status_code == 200
 
 
 def test_server_paths_are_refused_when_auth_is_on(deployment: Deployment, alpha) -> None:

@@ -12,6 +12,7 @@ import pytest
 from vlsearch.catalog import DocStatus, JobStatus
 from vlsearch.config import get_settings
 from vlsearch.ids import doc_id_for
+from vlsearch.ingest.stored import upload_source
 from vlsearch.queue import TaskQueue, TaskStatus
 from vlsearch.runtime import Runtime
 from vlsearch.worker import QueuedIngestJobs, Worker, WorkerConfigError
@@ -134,7 +135,7 @@ def test_api_uploads_queued_for_workers(runtime: Runtime, tmp_path: Path) -> Non
     assert not any(p.exists() for p in spooled)  # the pipeline keeps its own copy of the upload
     got = runtime.catalog.get_job(job.id)
     assert got is not None and got.status is JobStatus.DONE and got.error == "1 of 2 files failed"
-    fans = runtime.catalog.get_document(doc_id_for("upload:fans.md"))
+    fans = runtime.catalog.get_document(doc_id_for(upload_source("fans.md", ("ops",))))
     assert fans is not None and fans.status is DocStatus.READY and fans.document.groups == ("ops",)
     assert runtime.store.count(doc_id=fans.document.id) == fans.item_count > 0
     jobs.close()

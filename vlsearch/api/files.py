@@ -6,6 +6,7 @@ from pathlib import Path
 
 from vlsearch.api.errors import ApiError
 from vlsearch.config import Settings
+from vlsearch.ingest.stored import relative_stored_upload
 from vlsearch.types import Document, Item
 
 
@@ -31,14 +32,15 @@ def data_file(settings: Settings, relative: str) -> Path:
 def original_file(settings: Settings, doc: Document) -> Path:
     """The stored original of a document.
 
-    Uploads live under <data_dir>/uploads/<sha256[:24]>/<name> (where the ingest pipeline writes them).
+    Uploads live under <data_dir>/uploads/<doc_id>/<sha256[:24]>/<name> (vlsearch.ingest.stored).
     Files ingested from disk are served from their source path only while it is still inside an
     allowed root: the catalog, not the caller, names that path.
     """
     if doc.source.startswith("upload:"):
-        if not doc.sha256:
+        relative = relative_stored_upload(settings.data_dir, doc)
+        if relative is None:
             raise _missing()
-        return data_file(settings, f"uploads/{doc.sha256[:24]}/{doc.name}")
+        return data_file(settings, relative)
     if doc.source.startswith(("record:",)) or not doc.source:
         raise _missing()
     candidate = Path(doc.source).resolve()

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from vlsearch.api.metrics import Metrics
 from vlsearch.catalog import DocumentRecord, FileResult, JobRecord, JobStatus
+from vlsearch.ingest.stored import sweep_unreferenced
 from vlsearch.models.base import ModelInfo, ModelState
 from vlsearch.types import EmbedInput, Role
 
@@ -47,6 +48,13 @@ class IngestJobs:
         from vlsearch.ops.recovery import settle_at_start
 
         rt = self._runtime
+
+        def current_sha(doc_id: str) -> str | None:
+            record = rt.catalog.get_document(doc_id)
+            return record.document.sha256 if record is not None else None
+
+        # this process owns the data dir (uploads are ingested here): what a kill left is garbage
+        sweep_unreferenced(rt.settings.data_dir, current_sha)
         if not rt.store.ping():
             log.warning("Milvus is unreachable: half-indexed documents are left for the next start")
             return
@@ -128,8 +136,8 @@ class IngestJobs:
         try:
             for name, path in files:
                 try:
-                    data = path.read_bytes()
-                    result = pipeline.ingest_upload(name, data, groups=groups, job_id=job_id)
+                    # moved into the document's folder, never read into memory whole
+                    result = pipeline.ingest_upload_file(name, path, groups=groups, job_id=job_id, move=True)
                 except Exception as exc:
                     # ingest_upload records its own results; an exception means it never got that far.
                     log.exception("ingest of upload %s in job %s failed", name, job_id)

@@ -97,7 +97,14 @@ class IsolatedExtractor:
             return result
         if kind == "error":
             exc: VlsearchError = value
-            raise exc
+            # Drop this frame's references before raising: the traceback holds this frame, and a
+            # frame holding its own exception is a cycle only the garbage collector frees, keeping
+            # every caller's frame (an upload's bytes among them) alive until it runs.
+            del value, outcome
+            try:
+                raise exc
+            finally:
+                del exc
         # an exception that is not ours: a bug in an extractor or a library it calls
         log.error("extractor bug on %r:\n%s", path.name, value)
         last = str(value).strip().splitlines()[-1] if str(value).strip() else "unknown error"

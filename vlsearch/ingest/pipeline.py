@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -24,6 +25,13 @@ from vlsearch.ingest.chunking import chunk_blocks
 from vlsearch.ingest.isolation import IsolatedExtractor, IsolationSettings
 from vlsearch.ingest.limits import Limits
 from vlsearch.ingest.paths import check_allowed, expand
+from vlsearch.ingest.stored import (
+    keep_only_version,
+    remove_document_files,
+    stored_upload,
+    upload_source,
+    version_path,
+)
 from vlsearch.media import save_image_variants
 from vlsearch.milvus import Store
 from vlsearch.models.base import Embedder
@@ -140,27 +148,54 @@ class IngestPipeline:
     def ingest_upload(
         self, name: str, data: bytes, *, groups: Sequence[str], job_id: str | None = None
     ) -> FileResult:
-        """Store the uploaded bytes under the data dir, then ingest them like a file."""
+        """Store uploaded bytes under the data dir, then ingest them like a file (tests, small
+        texts); uploads of any size go through `ingest_upload_file`, which never reads them whole."""
+        spool = self._settings.data_dir / "tmp"
+        spool.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=spool, prefix="upload-", delete=False) as fh:
+            fh.write(data)
+        return self.ingest_upload_file(name, Path(fh.name), groups=groups, job_id=job_id, move=True)
+
+    def ingest_upload_file(
+        self,
+        name: str,
+        path: Path,
+        *,
+        groups: Sequence[str],
+        job_id: str | None = None,
+        move: bool = False,
+    ) -> FileResult:
+        """Keep an uploaded file (moved, or copied when `move` is false) as the original of the
+        document `upload:<groups>/<name>`, then ingest it. Streams: the file is hashed and copied in
+        chunks and extracted in a worker process, never read into this process whole."""
         clean = safe_name(name)
-        if len(data) > self._limits.max_file_bytes:
-            result = FileResult(
-                name=clean,
-                status="failed",
-                doc_id=None,
-                error=str(TooLargeError(self._too_large(len(data)))),
-                items=0,
-            )
+        source = upload_source(clean, groups)
+        doc_id = doc_id_for(source)
+        size = path.stat().st_size
+        if size > self._limits.max_file_bytes:
+            reason = str(TooLargeError(self._too_large(size)))
+            result = FileResult(name=clean, status="failed", doc_id=None, error=reason, items=0)
+            if move:
+                path.unlink(missing_ok=True)
         else:
-            folder = self._settings.data_dir / "uploads" / sha256_bytes(data)[:24]
-            folder.mkdir(parents=True, exist_ok=True)
-            target = folder / clean
-            target.write_bytes(data)
-            result = self._ingest_resolved(
-                target.resolve(), source=f"upload:{clean}", name=clean, groups=groups
-            )
+            digest = sha256_file(path)
+            target = version_path(self._settings.data_dir, doc_id, digest, clean)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if move:
+                shutil.move(path, target)
+            else:
+                shutil.copyfile(path, target)
+            result = self._ingest_resolved(target.resolve(), source=source, name=clean, groups=groups)
+            self._settle_versions(doc_id)
         if job_id is not None:
             self._catalog.add_job_result(job_id, result)
         return result
+
+    def _settle_versions(self, doc_id: str) -> None:
+        """Keep only the version of the original the catalog points to (none after a failure)."""
+        record = self._catalog.get_document(doc_id)
+        current = record.document.sha256 if record is not None and record.document.sha256 else None
+        keep_only_version(self._settings.data_dir, doc_id, current)
 
     def ingest_records(self, records: Iterable[TextRecord], *, groups: Sequence[str]) -> IngestReport:
         """Index ready-made texts (one document each), embedding across records in large batches."""
@@ -205,6 +240,8 @@ class IngestPipeline:
             self._catalog.set_status(doc_id, DocStatus.FAILED, error="deletion interrupted; delete it again")
         removed = self._store.delete_document(doc_id)
         shutil.rmtree(self._media_folder(doc_id), ignore_errors=True)
+        # the kept original goes too; the record last, so a crash before it leaves a failed record
+        remove_document_files(self._settings.data_dir, record.document if record else None, doc_id)
         deleted = self._catalog.delete_document(doc_id)
         if record is not None and record.document.source.startswith("upload:"):
             log.info("deleted uploaded document %s (%d rows)", doc_id, removed)
@@ -264,11 +301,10 @@ class IngestPipeline:
         """Where the document's file can be read again (the kept upload, or its source path), or
         None when it is gone (re-indexing after a crash, `vlsearch doctor --repair`)."""
         if doc.source.startswith("upload:"):
-            path = self._settings.data_dir / "uploads" / doc.sha256[:24] / doc.name
-        elif doc.source.startswith("record:"):
+            return stored_upload(self._settings.data_dir, doc)
+        if doc.source.startswith("record:"):
             return None
-        else:
-            path = Path(doc.source)
+        path = Path(doc.source)
         return path if doc.sha256 and path.is_file() else None
 
     def reingest(self, doc: Document) -> FileResult:

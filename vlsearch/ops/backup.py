@@ -26,12 +26,14 @@ from typing import Any
 import numpy as np
 
 from vlsearch.api.version import __version__
-from vlsearch.catalog import Catalog
+from vlsearch.catalog import Catalog, DocStatus
 from vlsearch.config import Settings
 from vlsearch.errors import EmbedderMismatchError, InputRejectedError
+from vlsearch.ingest.stored import relative_stored_upload
 from vlsearch.milvus import Store
 from vlsearch.milvus.rows import locator_from_json
 from vlsearch.milvus.schema import SCHEMA_VERSION
+from vlsearch.ops.recovery import documents_with_status
 from vlsearch.types import COLLECTIONS, Item, Modality
 
 FORMAT = "vlsearch-export"
@@ -107,7 +109,8 @@ def export_deployment(*, settings: Settings, catalog: Catalog, store: Store, des
         raise InputRejectedError(f"{dest} is not empty; export into a new folder")
     (dest / "catalog").mkdir(parents=True, exist_ok=True)
     (dest / "milvus").mkdir(exist_ok=True)
-    rows = {name: _export_collection(store, name, dest / "milvus") for name in COLLECTIONS}
+    referenced: set[str] = set()  # data-dir-relative files the export needs, and nothing else
+    rows = {name: _export_collection(store, name, dest / "milvus", referenced) for name in COLLECTIONS}
     catalog_rows = {}
     for table in catalog.table_names():
         with (dest / "catalog" / f"{table}.jsonl").open("w", encoding="utf-8") as out:
@@ -116,12 +119,14 @@ def export_deployment(*, settings: Settings, catalog: Catalog, store: Store, des
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
                 n += 1
         catalog_rows[table] = n
-    files = 0
-    for sub in _FILE_DIRS:
-        src = settings.data_dir / sub
-        if src.is_dir():
-            shutil.copytree(src, dest / "files" / sub)
-            files += sum(1 for p in (dest / "files" / sub).rglob("*") if p.is_file())
+    for status in DocStatus:
+        for record in documents_with_status(catalog, status):
+            kept = relative_stored_upload(settings.data_dir, record.document)
+            if kept is not None:
+                referenced.add(kept)
+    # Only what rows and documents refer to: files of deleted documents (orphans, which `vlsearch
+    # doctor --repair` removes) must not come back to life in another deployment.
+    files = _copy_referenced(settings.data_dir, dest / "files", referenced)
     manifest = Manifest(
         format_version=FORMAT_VERSION,
         vlsearch_version=__version__,
@@ -170,7 +175,22 @@ def import_deployment(*, settings: Settings, catalog: Catalog, store: Store, src
     return ImportReport(manifest=manifest, rows=rows, catalog_rows=catalog_rows, files=files)
 
 
-def _export_collection(store: Store, name: str, folder: Path) -> int:
+def _copy_referenced(data_dir: Path, dest: Path, referenced: set[str]) -> int:
+    copied = 0
+    for rel in sorted(referenced):
+        if Path(rel).parts[:1] not in (("media",), ("uploads",)):
+            continue  # rows name files under the data dir's media; anything else is not exported
+        src = data_dir / rel
+        if not src.is_file():
+            continue  # a missing file is a problem `vlsearch doctor` reports
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, target)
+        copied += 1
+    return copied
+
+
+def _export_collection(store: Store, name: str, folder: Path, referenced: set[str]) -> int:
     vectors: list[np.ndarray] = []
     n = 0
     with (folder / f"{name}.jsonl").open("w", encoding="utf-8") as out:
@@ -178,6 +198,7 @@ def _export_collection(store: Store, name: str, folder: Path) -> int:
             assert vecs is not None  # with_vectors=True
             for item in items:
                 out.write(json.dumps(_item_dict(item), ensure_ascii=False) + "\n")
+                referenced.update(p for p in (item.media, item.thumbnail) if p)
             vectors.append(vecs)
             n += len(items)
     matrix = np.concatenate(vectors) if vectors else np.zeros((0, store.dim), dtype=np.float32)

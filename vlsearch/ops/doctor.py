@@ -3,7 +3,8 @@
 Every Milvus row is read once (ids, document, groups, media paths; no vectors) and compared with
 the catalog: rows of unknown documents, READY documents whose row count differs from the catalog's,
 rows whose groups differ from the document's (an access-control hole), documents a crash left
-INDEXING, duplicate ids, rows whose image files are missing, and media files no row references.
+INDEXING, duplicate ids, rows whose image files are missing, media files no row references, and
+kept uploads no document refers to (a deleted document's original).
 
 Repair re-indexes a damaged document from its stored copy when there is one; otherwise it removes
 what cannot be trusted and marks the document failed with the reason. Run it with the server
@@ -21,6 +22,7 @@ from pathlib import Path
 from vlsearch.catalog import Catalog, DocStatus, DocumentRecord
 from vlsearch.config import Settings
 from vlsearch.ingest.pipeline import IngestPipeline
+from vlsearch.ingest.stored import UPLOADS, relative_stored_upload
 from vlsearch.milvus import Store
 from vlsearch.ops.recovery import (
     discard_document_rows,
@@ -42,6 +44,7 @@ DUPLICATE_IDS = "duplicate_ids"  # one id returned twice by a collection
 MISSING_MEDIA = "missing_media"  # a row's image or thumbnail file is gone
 ORPHAN_MEDIA = "orphan_media"  # media files no row references
 MISSING_ORIGINAL = "missing_original"  # an uploaded document's kept copy is gone (download fails)
+ORPHAN_UPLOADS = "orphan_uploads"  # kept uploads no document points to (deleted or replaced versions)
 UNFINISHED_JOB = "unfinished_job"  # a job still queued/running (a crash, or an ingest in flight)
 
 # Problems fixed by indexing the document again.
@@ -98,6 +101,7 @@ class _Scan:
     per_collection: dict[str, int]
     referenced_media: set[str]
     unfinished_jobs: list[str]
+    referenced_uploads: set[str] = field(default_factory=set)
 
 
 class Doctor:
@@ -149,6 +153,7 @@ class Doctor:
         # media last: a re-index above rewrites files, and orphans are judged on the fresh scan
         after = self._scan()
         repairs.extend(self._remove_orphan_media(after))
+        repairs.extend(self._remove_orphan_uploads(after))
         report = self.check()
         return DoctorReport(
             documents=report.documents, rows=report.rows, problems=report.problems, repairs=tuple(repairs)
@@ -183,7 +188,9 @@ class Doctor:
                             stats.missing_media.append(rel)
             per_collection[name] = n
         unfinished = [job.id for job in unfinished_jobs(self._catalog)]
-        return _Scan(records, rows, per_collection, referenced, unfinished)
+        kept = (relative_stored_upload(data_dir, r.document) for r in records.values())
+        uploads = {path for path in kept if path is not None}
+        return _Scan(records, rows, per_collection, referenced, unfinished, uploads)
 
     def _problems(self, scan: _Scan) -> Iterable[Problem]:
         out: list[Problem] = []
@@ -198,6 +205,13 @@ class Doctor:
             shown = ", ".join(p.as_posix() for p in orphans[:5])
             more = f" and {len(orphans) - 5} more" if len(orphans) > 5 else ""
             out.append(Problem(ORPHAN_MEDIA, f"{len(orphans)} unreferenced media paths: {shown}{more}"))
+        uploads = self._orphan_uploads(scan)
+        if uploads:
+            shown = ", ".join(p.as_posix() for p in uploads[:5])
+            more = f" and {len(uploads) - 5} more" if len(uploads) > 5 else ""
+            out.append(
+                Problem(ORPHAN_UPLOADS, f"{len(uploads)} kept uploads no document refers to: {shown}{more}")
+            )
         for job_id in scan.unfinished_jobs:
             out.append(Problem(UNFINISHED_JOB, f"job {job_id} is still queued or running"))
         order = {k: i for i, k in enumerate(_KIND_ORDER)}
@@ -274,6 +288,19 @@ class Doctor:
                     out.append(rel)
         return out
 
+    def _orphan_uploads(self, scan: _Scan) -> list[Path]:
+        """Files under uploads/ that are no document's current original (what a delete or a
+        replaced version left behind before deletes removed them, or a crash mid-upload)."""
+        data_dir = self._settings.data_dir
+        folder = data_dir / UPLOADS
+        if not folder.is_dir():
+            return []
+        return [
+            path.relative_to(data_dir)
+            for path in sorted(folder.rglob("*"))
+            if not path.is_dir() and path.relative_to(data_dir).as_posix() not in scan.referenced_uploads
+        ]
+
     # -- repairing -----------------------------------------------------------------------------
 
     def _repair_document(self, record: DocumentRecord, kinds: set[str], rows: _DocRows) -> str:
@@ -322,6 +349,18 @@ class Doctor:
             out.append(f"removed unreferenced media {rel.as_posix()}")
         return out
 
+    def _remove_orphan_uploads(self, scan: _Scan) -> list[str]:
+        out = []
+        for rel in self._orphan_uploads(scan):
+            (self._settings.data_dir / rel).unlink(missing_ok=True)
+            out.append(f"removed unreferenced upload {rel.as_posix()}")
+        root = self._settings.data_dir / UPLOADS
+        if root.is_dir():  # the folders those files leave empty, deepest first
+            for folder in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
+                if not any(folder.iterdir()):
+                    folder.rmdir()
+        return out
+
 
 _KIND_ORDER = (
     ORPHAN_ROWS,
@@ -334,5 +373,6 @@ _KIND_ORDER = (
     MISSING_MEDIA,
     MISSING_ORIGINAL,
     ORPHAN_MEDIA,
+    ORPHAN_UPLOADS,
     UNFINISHED_JOB,
 )

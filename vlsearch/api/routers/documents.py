@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from typing import Annotated
 
@@ -26,7 +27,6 @@ from vlsearch.api.schemas.documents import (
 from vlsearch.api.state import ApiState
 from vlsearch.api.uploads import copy_upload
 from vlsearch.catalog import DocStatus, DocumentRecord, JobRecord
-from vlsearch.ids import doc_id_for
 
 router = APIRouter(prefix="/v1", tags=["documents"], responses=ERROR_RESPONSES)
 
@@ -56,18 +56,24 @@ def upload_documents(
             "split the upload",
             status=422,
         )
+    # An upload is the document `upload:<groups>/<name>` (vlsearch.ingest.stored): a same-named
+    # file of other groups is another document, so nothing here can replace it or reveal it.
     doc_groups = _upload_groups(caller, groups)
-    _refuse_foreign_overwrite(state, caller, files)
     folder = state.scratch_dir / f"upload-{uuid.uuid4().hex}"
     folder.mkdir(parents=True)
-    spooled = []
-    for i, upload in enumerate(files):
-        target = folder / f"{i:04d}"
-        copy_upload(
-            upload, target, max_bytes=state.limits.file_bytes, limit_name="file (VLSEARCH_MAX_FILE_MB)"
-        )
-        spooled.append((upload.filename or f"upload-{i}", target))
-    job = state.jobs.submit(spooled, groups=doc_groups, folder=folder)
+    try:
+        spooled = []
+        for i, upload in enumerate(files):
+            target = folder / f"{i:04d}"
+            copy_upload(
+                upload, target, max_bytes=state.limits.file_bytes, limit_name="file (VLSEARCH_MAX_FILE_MB)"
+            )
+            spooled.append((upload.filename or f"upload-{i}", target))
+        job = state.jobs.submit(spooled, groups=doc_groups, folder=folder)
+    except BaseException:
+        # a refused file (413), a full disk, a client gone: nothing of this request stays behind
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     return JobAccepted(job_id=job.id, status=job.status.value, total=job.total, job_url=f"/v1/jobs/{job.id}")
 
 
@@ -175,25 +181,6 @@ def _upload_groups(caller: Caller, raw: str) -> tuple[str, ...]:
             status=403,
         )
     return asked
-
-
-def _refuse_foreign_overwrite(state: ApiState, caller: Caller, files: list[UploadFile]) -> None:
-    # Uploads are keyed by file name; an upload must not replace a same-named document the caller
-    # cannot see (that would let one group destroy another group's document).
-    if caller.groups is None:
-        return
-    from vlsearch.ingest.pipeline import safe_name  # the pipeline's own naming (imports pymilvus)
-
-    for upload in files:
-        name = safe_name(upload.filename or "upload")
-        record = state.runtime.catalog.get_document(doc_id_for(f"upload:{name}"))
-        if record is not None and not caller.can_see(record.document.groups):
-            raise ApiError(
-                "conflict",
-                f"{name}: a document with this file name already exists and belongs to other groups; "
-                "rename the file and upload again",
-                status=409,
-            )
 
 
 def document_out(record: DocumentRecord) -> DocumentOut:
