@@ -427,10 +427,19 @@ class Catalog:
             conn.execute(delete(_document_groups).where(_document_groups.c.doc_id == doc_id))
             return bool(conn.execute(delete(_documents).where(_documents.c.id == doc_id)).rowcount)
 
-    def status_counts(self) -> dict[str, int]:
-        """Documents per status, every status present (0 when none)."""
+    def status_counts(self, *, groups: tuple[str, ...] | None = None) -> dict[str, int]:
+        """Documents per status (visible to `groups`; None = all), every status present (0 when none)."""
         counts = {s.value: 0 for s in DocStatus}
+        if groups is not None and not groups:
+            return counts
         stmt = select(_documents.c.status, func.count()).group_by(_documents.c.status)
+        if groups is not None:
+            member = (
+                select(_document_groups.c.doc_id)
+                .where(_document_groups.c.doc_id == _documents.c.id)
+                .where(_document_groups.c.group_name.in_(sorted(set(groups))))
+            )
+            stmt = stmt.where(member.exists())
         with self._e().connect() as conn:
             for status, n in conn.execute(stmt):
                 counts[status] = int(n)

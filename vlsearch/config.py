@@ -7,7 +7,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_RERANK_INSTRUCTION = "Given a search query, retrieve relevant candidates that answer the query."
@@ -17,6 +17,19 @@ class Profile(StrEnum):
     AUTO = "auto"
     GPU = "gpu"
     CPU = "cpu"
+
+
+class KeyGrant(BaseModel):
+    """What one API key may do: the groups whose documents it sees, and optional roles.
+
+    Roles: `admin` loads and unloads the shared models and sees deployment-wide counts (health,
+    /metrics); `metrics` may only scrape /metrics. A plain list in VLSEARCH_API_KEYS means groups
+    and no roles."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    groups: list[str] = Field(default_factory=list)
+    roles: list[Literal["admin", "metrics"]] = Field(default_factory=list)
 
 
 class Settings(BaseSettings):
@@ -115,8 +128,10 @@ class Settings(BaseSettings):
     # api
     host: str = Field("127.0.0.1", description="bind address of `vlsearch serve`")
     port: int = Field(8000, description="port of `vlsearch serve`")
-    api_keys: dict[str, list[str]] = Field(
-        default_factory=dict, description="JSON {sha256(key) hex: [groups]}; empty = auth off, loopback only"
+    api_keys: dict[str, list[str] | KeyGrant] = Field(
+        default_factory=dict,
+        description='JSON {sha256(key) hex: [groups]} or {sha256: {"groups": [...], "roles": ["admin"]}}; '
+        "empty = auth off, loopback only (the local user is then the administrator)",
     )
     preload_embedder: bool = Field(
         True,
@@ -125,6 +140,15 @@ class Settings(BaseSettings):
     )
     media_url_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="hosts rerank requests may fetch media URLs from (','-separated)"
+    )
+    media_url_timeout_s: float = Field(
+        20.0, gt=0, description="total time a rerank request's media URLs may take to arrive (all of them)"
+    )
+    media_urls_per_request: int = Field(8, ge=1, description="most media URLs one rerank request may name")
+    media_url_fetches: int = Field(
+        4,
+        ge=1,
+        description="media URL downloads in flight over all requests; more wait within their deadline",
     )
 
     @field_validator("allowed_roots", mode="before")

@@ -13,6 +13,7 @@ import httpx
 
 from vlsearch.catalog import FileResult
 from vlsearch.errors import VlsearchError
+from vlsearch.ingest.paths import name_problem, shown_name
 
 _BATCH_FILES = 16  # files per upload request (the server caps a request at 4x the per-file limit)
 
@@ -37,6 +38,15 @@ class ApiClient:
     ) -> list[FileResult]:
         """Upload in batches, one ingest job each; report every file's result as the job runs."""
         results: list[FileResult] = []
+        sendable = []
+        for path in files:  # a name the server could not store fails here, alone
+            problem = name_problem(path)
+            if problem is None:
+                sendable.append(path)
+                continue
+            results.append(FileResult(shown_name(path), "failed", None, problem, 0))
+            progress(results[-1])
+        files = sendable
         for start in range(0, len(files), _BATCH_FILES):
             batch = files[start : start + _BATCH_FILES]
             handles = [path.open("rb") for path in batch]

@@ -15,7 +15,9 @@ from vlsearch.ingest.ocr import OcrEngine
 from vlsearch.ingest.pipeline import IngestPipeline
 from vlsearch.ingest.visual import VisualEnricher
 from vlsearch.milvus import Store
+from vlsearch.milvus.lite_noise import silence_expected_unimplemented
 from vlsearch.models.base import Embedder, Reranker
+from vlsearch.models.gate import GuardedEmbedder, GuardedReranker
 from vlsearch.models.manager import ModelRegistry
 from vlsearch.models.profiles import ProfileChoice, choose_profile
 from vlsearch.models.registry import build_embedder
@@ -42,8 +44,12 @@ class Runtime:
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
         profile = choose_profile(settings)
-        embedder = build_embedder(settings.model_copy(update={"embedder": profile.embedder}))
-        reranker = _build_reranker(settings, profile)
+        # every stage gets the guarded models: an unload waits for the calls using them (models.gate)
+        embedder: Embedder = GuardedEmbedder(
+            build_embedder(settings.model_copy(update={"embedder": profile.embedder}))
+        )
+        built = _build_reranker(settings, profile)
+        reranker: Reranker | None = GuardedReranker(built) if built is not None else None
         store = Store(
             uri=settings.resolved_milvus_uri,
             token=settings.milvus_token,
@@ -108,6 +114,7 @@ class Runtime:
 
     def start(self) -> None:
         """Create the data dir, open the catalog and connect the store. Safe to call twice."""
+        silence_expected_unimplemented()  # Milvus Lite's server logs pymilvus's probes as errors
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.settings.media_dir.mkdir(parents=True, exist_ok=True)
         self.catalog.open()

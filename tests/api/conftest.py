@@ -16,6 +16,7 @@ from vlsearch.config import get_settings
 KEY_A = "test-key-alpha-5c1f"
 KEY_B = "test-key-beta-93ad"
 KEY_AB = "test-key-both-77e2"
+KEY_ADMIN = "test-key-admin-0b5d"  # role admin, no groups: loads and unloads the models
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,12 @@ def deployment(
         allowed_roots=[corpus.alpha_pdf.parent],
         max_query_video_seconds=5.0,
         media_url_hosts=["127.0.0.1"],  # the test's own media host (tests/api/test_media_urls.py)
-        api_keys={hash_key(KEY_A): ["alpha"], hash_key(KEY_B): ["beta"], hash_key(KEY_AB): ["alpha", "beta"]},
+        api_keys={
+            hash_key(KEY_A): ["alpha"],
+            hash_key(KEY_B): ["beta"],
+            hash_key(KEY_AB): ["alpha", "beta"],
+            hash_key(KEY_ADMIN): {"roles": ["admin"]},
+        },
     )
     server = LiveServer.start(settings)
     try:
@@ -86,4 +92,10 @@ def beta(deployment: Deployment) -> Iterator:
 @pytest.fixture()
 def both(deployment: Deployment) -> Iterator:
     with deployment.server.client(KEY_AB) as client:
+        yield client
+
+
+@pytest.fixture()
+def admin(deployment: Deployment) -> Iterator:
+    with deployment.server.client(KEY_ADMIN) as client:
         yield client

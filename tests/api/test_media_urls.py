@@ -38,8 +38,10 @@ def media_host(deployment: Deployment) -> Iterator[str]:
         server.shutdown()
 
 
-def test_allow_listed_url_is_fetched_and_scored(deployment: Deployment, alpha, media_host: str) -> None:
-    alpha.post("/v1/models/reranker/load")
+def test_allow_listed_url_is_fetched_and_scored(
+    deployment: Deployment, alpha, admin, media_host: str
+) -> None:
+    admin.post("/v1/models/reranker/load")
     assert wait_for_model(alpha, "reranker")["state"] == "ready"
     image = f"{media_host}/{deployment.corpus.query_photo.name}"
     body = {"query": {"text": "rack", "image": image}, "documents": ["server rack", "office chair"]}

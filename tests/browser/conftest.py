@@ -68,7 +68,7 @@ def ui_deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiDeploy
         rerank_on_cpu=True,
         reranker=str(tiny),
         max_query_video_seconds=5.0,
-        api_keys={hash_key(UI_KEY): ["ops"]},
+        api_keys={hash_key(UI_KEY): {"groups": ["ops"], "roles": ["admin"]}},  # the UI loads models
     )
     server = LiveServer.start(settings)
     try:

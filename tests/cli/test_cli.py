@@ -101,6 +101,20 @@ def test_ingest_outside_allowed_roots_fails_with_reason(env: dict[str, str], tmp
     assert "allowed roots" in result.stdout
 
 
+def test_a_file_name_that_is_not_utf8_fails_alone_with_its_reason(env: dict[str, str]) -> None:
+    root = Path(env["VLSEARCH_ALLOWED_ROOTS"]) / "mixed-names"
+    root.mkdir()
+    for i in range(3):
+        (root / f"pump-{i}.md").write_text(f"# Pump P-{i}\n\nGrease the bearing every {i + 2} weeks.\n")
+    # a name in Latin-1 (\xff), from another system: not UTF-8, so not storable as a source
+    with open(os.path.join(os.fsencode(root), b"bad\xffname.md"), "wb") as fh:
+        fh.write(b"# Bad\n\nA file with a foreign name.\n")
+    result = _run(["ingest", str(root), "--groups", "ops"], env | {"COLUMNS": "400"})  # no wrapping
+    assert result.returncode == 0, result.stderr
+    assert "ingested 3" in result.stdout and "failed 1" in result.stdout, result.stdout
+    assert "bad\\xffname.md" in result.stdout and "not valid UTF-8" in result.stdout
+
+
 def test_eval_on_a_small_beir_set(env: dict[str, str], tmp_path: Path) -> None:
     corpus = tmp_path / "corpus.jsonl"
     queries = tmp_path / "queries.jsonl"

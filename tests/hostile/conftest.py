@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.api.server import LiveServer
 from tests.hostile import files as F
 from tests.pipeline.conftest import make_settings
+from vlsearch.api.auth import hash_key
 from vlsearch.demo.writers import Doc, Heading, Para, write_docx
 from vlsearch.runtime import Runtime
 
@@ -35,6 +37,39 @@ EXPECTED: dict[str, tuple[str, tuple[str, ...]]] = {
     "broken_figure.docx": ("ingested", ()),
 }
 CONTROL_NAME = "run\nbook\u202egpj.md"  # a newline and a right-to-left override
+
+
+# keys of the live server the hostile API tests attack (tests/hostile/test_*.py that use `api`)
+KEY_A = "hostile-api-alpha-6d1e0b"
+KEY_B = "hostile-api-beta-90c2aa"
+KEY_ADMIN = "hostile-api-admin-3f77e1"
+KEY_METRICS = "hostile-api-metrics-c41d5e"
+UPLOAD_MB = 24  # files this size pass the size limit (VLSEARCH_MAX_FILE_MB = UPLOAD_MB + 1)
+
+
+@pytest.fixture(scope="session")
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """One keyed server for the session: two groups, an admin, a metrics scraper; media URLs from
+    loopback with a short deadline; a small file limit."""
+    settings = make_settings(
+        tmp_path_factory.mktemp("hostile-api"),
+        max_file_mb=UPLOAD_MB + 1,
+        max_query_video_seconds=5.0,
+        media_url_hosts=["127.0.0.1"],
+        media_url_timeout_s=2.0,
+        media_url_fetches=4,
+        api_keys={
+            hash_key(KEY_A): ["alpha"],
+            hash_key(KEY_B): ["beta"],
+            hash_key(KEY_ADMIN): {"groups": [], "roles": ["admin"]},
+            hash_key(KEY_METRICS): {"roles": ["metrics"]},
+        },
+    )
+    server = LiveServer.start(settings)
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="module")

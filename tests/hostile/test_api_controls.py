@@ -89,3 +89,40 @@ def test_open_loopback_server_refuses_cross_site_writes(open_loopback: LiveServe
             headers={"Origin": EVIL, "Sec-Fetch-Site": "cross-site"},
         )
         assert resp.status_code == 403
+
+
+def test_keys_in_the_url_are_refused_and_never_reach_the_access_log(keyed: LiveServer) -> None:
+    access = logging.getLogger("uvicorn.access")
+    lines: list[str] = []
+    grab = logging.Handler()
+    grab.emit = lambda record: lines.append(record.getMessage())  # type: ignore[method-assign]
+    level = access.level
+    access.setLevel(logging.INFO)  # the test server logs at warning; its access log is what is checked
+    access.addHandler(grab)
+    try:
+        with keyed.client() as client:
+            for params in ({"api_key": KEY}, {"X-API-Key": KEY, "limit": "5"}, {"token": KEY}):
+                resp = client.get("/v1/documents", params=params)
+                assert resp.status_code == 400, resp.text
+                error = resp.json()["error"]
+                assert error["code"] == "credentials_in_url" and "X-API-Key" in error["message"]
+                assert KEY not in resp.text
+    finally:
+        access.removeHandler(grab)
+        access.setLevel(level)
+    assert len(lines) == 3 and all("/v1/documents?" in line and "=***" in line for line in lines), lines
+    assert not [line for line in lines if KEY in line]
+
+
+def test_whitespace_queries_and_unreadable_videos_get_clean_answers(keyed: LiveServer) -> None:
+    with keyed.client(KEY) as client:
+        resp = client.post("/v1/search", json={"text": " \t\n ", "rerank": False})
+        assert resp.status_code == 422 and "whitespace" in resp.json()["error"]["message"], resp.text
+        resp = client.post("/v1/search/upload", data={"text": "   "})
+        assert resp.status_code == 422
+        clip = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 200  # an MP4 header and nothing else
+        resp = client.post("/v1/search/upload", files={"video": ("clip.mp4", clip, "video/mp4")})
+    assert resp.status_code == 422 and "clip.mp4" in resp.json()["error"]["message"], resp.text
+    data_dir = keyed.settings.data_dir
+    for path in {str(data_dir.resolve()), str(data_dir.absolute())}:
+        assert path not in resp.text  # the message names the upload, not where the server keeps it

@@ -16,9 +16,11 @@ from vlsearch.api.errors import install_error_handlers
 from vlsearch.api.guard import LoopbackGuardMiddleware
 from vlsearch.api.headers import SecurityHeadersMiddleware
 from vlsearch.api.limits import ApiLimits, BodyLimitMiddleware
+from vlsearch.api.media_fetch import MediaFetcher
 from vlsearch.api.metrics import Metrics, RequestTimingMiddleware
 from vlsearch.api.routers import documents, health, media, models, rerank, search, ui
 from vlsearch.api.state import ApiState
+from vlsearch.api.url_secrets import UrlSecretsMiddleware, install_access_log_redaction
 from vlsearch.api.version import __version__
 from vlsearch.api.workers import IngestJobs, ModelLoader
 from vlsearch.config import Settings
@@ -74,6 +76,13 @@ def create_app(settings: Settings, runtime: Any = None) -> FastAPI:
             jobs=jobs,
             loader=ModelLoader(runtime=rt),
             scratch_dir=scratch,
+            fetcher=MediaFetcher(
+                hosts=settings.media_url_hosts,
+                max_bytes=limits.query_upload_bytes,
+                deadline_s=settings.media_url_timeout_s,
+                per_request=settings.media_urls_per_request,
+                concurrency=settings.media_url_fetches,
+            ),
             media_url_hosts=tuple(h.lower() for h in settings.media_url_hosts),
             store_connected=store_connected,
         )
@@ -106,12 +115,15 @@ def create_app(settings: Settings, runtime: Any = None) -> FastAPI:
         return state.loader.list() if state is not None else ()
 
     metrics.watch_models(model_states)
-    install_error_handlers(app)
+    data_dir = settings.data_dir
+    install_error_handlers(app, private_paths=(data_dir.resolve(), data_dir.absolute()))
     app.add_middleware(BodyLimitMiddleware, limits=limits)
     app.add_middleware(RequestTimingMiddleware, metrics=metrics)
     if not settings.api_keys:
         app.add_middleware(LoopbackGuardMiddleware)
+    app.add_middleware(UrlSecretsMiddleware)  # a key in the URL: refused before any route runs
     app.add_middleware(SecurityHeadersMiddleware)  # outermost: every answer gets the headers
+    install_access_log_redaction()
     for module in (search, rerank, documents, media, models, health, ui):
         app.include_router(module.router)
     app.mount("/ui", StaticFiles(directory=ui.UI_DIR), name="ui-static")

@@ -9,20 +9,35 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from vlsearch.api.errors import UnauthorizedError
+from vlsearch.config import KeyGrant
 
 API_KEY_HEADER = "X-API-Key"
 
 
+ADMIN = "admin"
+METRICS = "metrics"
+
+
 @dataclass(frozen=True)
 class Caller:
-    """Who is calling. groups None means auth is off: the caller sees everything (loopback only)."""
+    """Who is calling. groups None means auth is off: the caller sees everything (loopback only)
+    and is the administrator (whoever can reach a keyless server runs it)."""
 
     groups: tuple[str, ...] | None
     key_id: str = ""  # first 8 hex chars of the key's digest, for logs; never the key itself
+    roles: frozenset[str] = frozenset()
 
     @property
     def unrestricted(self) -> bool:
         return self.groups is None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.groups is None or ADMIN in self.roles
+
+    @property
+    def may_scrape_metrics(self) -> bool:
+        return self.is_admin or METRICS in self.roles
 
     def can_see(self, item_groups: Sequence[str]) -> bool:
         if self.groups is None:
@@ -38,10 +53,15 @@ def hash_key(key: str) -> str:
 class KeyRing:
     """Checks presented keys against the configured digests."""
 
-    def __init__(self, digests: Mapping[str, Sequence[str]]) -> None:
-        self._entries: tuple[tuple[bytes, tuple[str, ...]], ...] = tuple(
-            (d.strip().lower().encode("ascii"), tuple(groups)) for d, groups in digests.items()
-        )
+    def __init__(self, digests: Mapping[str, Sequence[str] | KeyGrant]) -> None:
+        entries = []
+        for digest, grant in digests.items():
+            if not isinstance(grant, KeyGrant):
+                grant = KeyGrant(groups=list(grant))
+            entries.append(
+                (digest.strip().lower().encode("ascii"), tuple(grant.groups), frozenset(grant.roles))
+            )
+        self._entries: tuple[tuple[bytes, tuple[str, ...], frozenset[str]], ...] = tuple(entries)
 
     @property
     def enabled(self) -> bool:
@@ -56,14 +76,14 @@ class KeyRing:
                 "or 'Authorization: Bearer <key>'."
             )
         digest = hash_key(presented).encode("ascii")
-        found: tuple[str, ...] | None = None
+        found: tuple[tuple[str, ...], frozenset[str]] | None = None
         # Compare against every entry so timing does not reveal which (or whether a) digest matched early.
-        for entry_digest, groups in self._entries:
+        for entry_digest, groups, roles in self._entries:
             if hmac.compare_digest(entry_digest, digest):
-                found = groups
+                found = (groups, roles)
         if found is None:
             raise UnauthorizedError("The API key is not recognised; check the key or ask an administrator.")
-        return Caller(groups=found, key_id=digest[:8].decode("ascii"))
+        return Caller(groups=found[0], key_id=digest[:8].decode("ascii"), roles=found[1])
 
 
 def key_from_headers(x_api_key: str | None, authorization: str | None) -> str | None:

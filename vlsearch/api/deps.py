@@ -61,6 +61,31 @@ def get_optional_caller(
     return state.keyring.authenticate(presented)
 
 
+def get_admin(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
+    """Operations on what every user shares (loading and unloading the models)."""
+    if not caller.is_admin:
+        raise ApiError(
+            "forbidden",
+            "This needs an administrator's key (role 'admin' in VLSEARCH_API_KEYS); your key may search "
+            "and upload, but not change what other users share.",
+            status=403,
+        )
+    return caller
+
+
+def get_metrics_reader(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
+    if not caller.may_scrape_metrics:
+        raise ApiError(
+            "forbidden",
+            "/metrics shows the whole deployment's activity: it needs a key with role 'metrics' or "
+            "'admin' in VLSEARCH_API_KEYS.",
+            status=403,
+        )
+    return caller
+
+
 StateDep = Annotated[ApiState, Depends(get_state)]
 CallerDep = Annotated[Caller, Depends(get_caller)]
+AdminDep = Annotated[Caller, Depends(get_admin)]
+MetricsReaderDep = Annotated[Caller, Depends(get_metrics_reader)]
 OptionalCallerDep = Annotated[Caller | None, Depends(get_optional_caller)]

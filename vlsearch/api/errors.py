@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -89,19 +91,28 @@ def _http_code(status: int) -> str:
     }.get(status, "http_error")
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def install_error_handlers(app: FastAPI, *, private_paths: Sequence[Path] = ()) -> None:
+    """`private_paths`: server folders (the data dir) no error message may show a caller; a
+    library's error text that names a file there shows `<data dir>` instead."""
+    hidden = sorted({str(p) for p in private_paths if str(p) not in ("", "/", ".")}, key=len, reverse=True)
+
+    def scrub(message: str) -> str:
+        for path in hidden:
+            message = message.replace(path, "<data dir>")
+        return message
+
     @app.exception_handler(VlsearchError)
     async def _vlsearch_error(request: Request, exc: VlsearchError) -> JSONResponse:
         status = int(getattr(exc, "http_status", 400))
         if status >= 500:
             log.warning("%s %s failed: %s: %s", request.method, request.url.path, exc.code, exc)
-        message = str(exc) or exc.code
+        message = scrub(str(exc) or exc.code)
         if isinstance(exc, StoreUnavailableError):
             message = (
                 f"Milvus is unavailable ({message}). Check that it is running and that "
                 "VLSEARCH_MILVUS_URI points to it; the server reconnects on a later request."
             )
-        return error_response(status, exc.code, message, getattr(exc, "detail", None))
+        return error_response(status, exc.code, scrub(message), getattr(exc, "detail", None))
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

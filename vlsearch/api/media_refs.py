@@ -1,7 +1,7 @@
 """Turning rerank media references into local files the reranker may read.
 
 Accepted: 'upload:<name>' (a file sent in the same multipart request), an http(s) URL from an
-allow-listed host (downloaded here with a size limit, never fetched by the model code), a base64
+allow-listed host (downloaded by vlsearch.api.media_fetch, never fetched by the model code), a base64
 data: URI (decoded here under the same size limit; the bytes must be an image or a video), a local
 path under the allowed roots (only with auth off: a key holder must not probe files by path), and
 references to ingested media by item_id / doc_id, checked against the caller's groups.
@@ -29,12 +29,19 @@ from vlsearch.rerank.inputs import VIDEO_SUFFIXES
 
 class MediaResolver:
     def __init__(
-        self, *, state: ApiState, caller: Caller, folder: Path, uploads: Mapping[str, Path] | None = None
+        self,
+        *,
+        state: ApiState,
+        caller: Caller,
+        folder: Path,
+        uploads: Mapping[str, Path] | None = None,
+        fetched: Mapping[str, Path] | None = None,
     ) -> None:
         self._state = state
         self._caller = caller
         self._folder = folder
         self._uploads = dict(uploads or {})
+        self._fetched = dict(fetched or {})  # URL -> file, downloaded by MediaFetcher.fetch
 
     def side(self, content: str | RerankContent) -> RerankInput:
         """A query or document as the reranker's input: text, images (paths), video (path)."""
@@ -87,7 +94,10 @@ class MediaResolver:
                 )
             return str(self._uploads[name])
         if ref.startswith(("http://", "https://")):
-            return str(self._download(ref, what=what))
+            if ref in self._fetched:
+                return str(self._fetched[ref])
+            # not fetched ahead on the event loop (vlsearch.api.media_fetch): same limits, this thread waits
+            return str(self._state.fetcher.fetch_blocking(ref, self._folder, what=what))
         if ref.startswith("data:"):
             return str(self._data_uri(ref, what=what))
         if "://" in ref:
@@ -176,38 +186,3 @@ class MediaResolver:
         if not path.is_file():
             raise ApiError("not_found", f"{what} {ref!r}: no such file", status=404)
         return path
-
-    def _download(self, url: str, *, what: str) -> Path:
-        import httpx
-
-        host = (urlsplit(url).hostname or "").lower()
-        allowed = self._state.media_url_hosts
-        if host not in allowed:
-            hint = f"allowed hosts: {', '.join(allowed)}" if allowed else "no hosts are allowed"
-            raise PathNotAllowedError(
-                f"{what} URL host {host!r} is not on the media URL allow-list ({hint}); "
-                "upload the file instead or ask the operator to allow the host"
-            )
-        limit = self._state.limits.query_upload_bytes
-        target = self._folder / f"url-{uuid.uuid4().hex[:12]}{Path(urlsplit(url).path).suffix[:8]}"
-        try:
-            # No redirects: a redirect could lead to a host that is not allowed.
-            with httpx.stream("GET", url, timeout=30.0, follow_redirects=False) as resp:
-                if resp.status_code != 200:
-                    raise ApiError(
-                        "fetch_failed", f"{what} URL answered HTTP {resp.status_code}: {url}", status=422
-                    )
-                size = 0
-                with target.open("wb") as out:
-                    for chunk in resp.iter_bytes():
-                        size += len(chunk)
-                        if size > limit:
-                            raise ApiError(
-                                "body_too_large",
-                                f"{what} URL body is over the query_upload limit of {format_bytes(limit)}",
-                                status=413,
-                            )
-                        out.write(chunk)
-        except httpx.HTTPError as exc:
-            raise ApiError("fetch_failed", f"{what} URL could not be fetched: {exc}", status=422) from exc
-        return target

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from vlsearch.api.auth import KeyRing
 from vlsearch.api.limits import ApiLimits
+from vlsearch.api.media_fetch import MediaFetcher
 from vlsearch.api.metrics import Metrics
 from vlsearch.api.originals import OriginalLinks
 from vlsearch.errors import StoreUnavailableError
@@ -34,6 +35,7 @@ class ApiState:
     jobs: IngestJobs | QueuedIngestJobs
     loader: ModelLoader
     scratch_dir: Path  # per-request query uploads live here and are deleted after the request
+    fetcher: MediaFetcher  # rerank media URLs: deadlines, slots, allow-list
     media_url_hosts: tuple[str, ...] = ()  # hosts rerank may fetch media URLs from (none by default)
     store_connected: bool = True
     links: OriginalLinks = field(default_factory=OriginalLinks)  # signed links to originals

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -29,3 +30,21 @@ def expand(paths: Iterable[Path]) -> Iterator[Path]:
                     yield child
         else:
             yield path
+
+
+def shown_name(path: Path) -> str:
+    """A path as text that can always be printed, logged and stored: bytes that are not UTF-8
+    (a name from another system's encoding) as \\xNN escapes."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def name_problem(path: Path) -> str | None:
+    """Why a path cannot be a document's source (its name is not UTF-8), or None."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return (
+            f"{shown_name(path)}: the file name is not valid UTF-8 (written in another encoding); "
+            "rename the file (e.g. convmv -f latin1 -t utf8) and ingest it again"
+        )
+    return None

@@ -24,7 +24,7 @@ from vlsearch.ids import doc_id_for, item_id_for, sha256_bytes, sha256_file
 from vlsearch.ingest.chunking import chunk_blocks
 from vlsearch.ingest.isolation import IsolatedExtractor, IsolationSettings
 from vlsearch.ingest.limits import Limits
-from vlsearch.ingest.paths import check_allowed, expand
+from vlsearch.ingest.paths import check_allowed, expand, name_problem, shown_name
 from vlsearch.ingest.stored import (
     keep_only_version,
     remove_document_files,
@@ -35,6 +35,7 @@ from vlsearch.ingest.stored import (
 from vlsearch.media import save_image_variants
 from vlsearch.milvus import Store
 from vlsearch.models.base import Embedder
+from vlsearch.models.gate import lease_of
 from vlsearch.types import Document, EmbedInput, Extraction, Item, Locator, Modality, Role, TextBlock
 
 if TYPE_CHECKING:
@@ -126,7 +127,14 @@ class IngestPipeline:
         started = time.perf_counter()
         results: list[FileResult] = []
         for path in expand(Path(p) for p in paths):
-            result = self.ingest_file(path, groups=groups)
+            try:
+                result = self.ingest_file(path, groups=groups)
+            except Exception as exc:  # one file's surprise fails that file; the batch goes on
+                log.exception("ingest of %s failed", shown_name(path))
+                reason = printable(f"internal error: {exc!r}")
+                result = FileResult(
+                    name=printable(shown_name(path)), status="failed", doc_id=None, error=reason, items=0
+                )
             results.append(result)
             if job_id is not None:
                 self._catalog.add_job_result(job_id, result)
@@ -135,6 +143,10 @@ class IngestPipeline:
         return IngestReport(tuple(results), time.perf_counter() - started)
 
     def ingest_file(self, path: Path, *, groups: Sequence[str]) -> FileResult:
+        problem = name_problem(path)
+        if problem is not None:
+            shown = printable(shown_name(path))
+            return FileResult(name=shown, status="failed", doc_id=None, error=printable(problem), items=0)
         try:
             resolved = check_allowed(path, self._settings.resolved_allowed_roots)
         except InputRejectedError as exc:
@@ -408,10 +420,13 @@ class IngestPipeline:
             else EmbedInput(text=item.text)
             for item in items
         ]
-        parts = [
-            self._embedder.embed(inputs[i : i + self._batch_size], role=Role.DOCUMENT)
-            for i in range(0, len(inputs), self._batch_size)
-        ]
+        # one lease for the whole document: an unload waits for it rather than failing a later batch,
+        # and a document that arrives during an unload waits for it rather than failing
+        with lease_of(self._embedder, wait=True):
+            parts = [
+                self._embedder.embed(inputs[i : i + self._batch_size], role=Role.DOCUMENT)
+                for i in range(0, len(inputs), self._batch_size)
+            ]
         if not parts:
             return np.zeros((0, self._embedder.dim), dtype=np.float32)
         return np.concatenate(parts).astype(np.float32, copy=False)
@@ -425,6 +440,10 @@ class IngestPipeline:
         reason: str,
         groups: tuple[str, ...],
     ) -> FileResult:
+        # reasons are shown to whoever uploaded the file: never the server's own folders
+        data_dir = self._settings.data_dir
+        for folder in sorted({str(data_dir.resolve()), str(data_dir.absolute())}, key=len, reverse=True):
+            reason = reason.replace(folder, "<data dir>")
         reason = printable(reason)
         if previous is not None and previous.status == DocStatus.READY:
             # keep the indexed version searchable; say the update failed

@@ -109,8 +109,11 @@ def probe_video(path: Path, *, max_bytes: int | None = None, name: str = "") -> 
             )
     except (av.FFmpegError, UnicodeDecodeError, ValueError, OverflowError) as exc:
         # FFmpeg errors, and PyAV decoding broken metadata strings / out-of-range header fields
+        # FFmpeg's message names the file it opened, a path in the server's data dir: say what
+        # went wrong under the name the user knows instead
+        reason = str(getattr(exc, "strerror", None) or exc).replace(str(path), label)
         raise ExtractionError(
-            f"{label}: not a readable video; the file is corrupt or truncated ({exc})"
+            f"{label}: not a readable video; the file is corrupt or truncated ({reason})"
         ) from exc
     if info.width <= 0 or info.height <= 0:
         raise ExtractionError(f"{label}: video stream has no frame size; the file is corrupt")

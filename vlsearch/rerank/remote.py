@@ -40,6 +40,7 @@ from PIL import Image
 
 from vlsearch.errors import ModelUnavailableError
 from vlsearch.models.base import ModelInfo, ModelState, RerankInput
+from vlsearch.models.gate import unwrap
 from vlsearch.rerank.stage import RerankStage
 from vlsearch.types import Candidate, Modality
 
@@ -375,7 +376,7 @@ class RemoteRerankStage(RerankStage):
     Milvus and resolves them itself, so nothing but ids crosses the wire."""
 
     def document_input(self, cand: Candidate, pool: Sequence[Candidate] = ()) -> RerankInput:
-        reranker = self.reranker
+        reranker = unwrap(self.reranker)  # the Runtime's reranker is behind a gate (models.gate)
         if (
             isinstance(reranker, RemoteReranker)
             and reranker.kind == KIND_VLSEARCH

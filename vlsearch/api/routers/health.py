@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from vlsearch.api.deps import CallerDep, OptionalCallerDep, StateDep
+from vlsearch.api.deps import MetricsReaderDep, OptionalCallerDep, StateDep
 from vlsearch.api.routers.models import model_out
 from vlsearch.api.routers.search import MAX_QUERY_IMAGES
 from vlsearch.api.schemas.health import HealthOut, LimitsOut, ReadyOut
@@ -19,22 +19,27 @@ router = APIRouter(tags=["health"])
 log = logging.getLogger("vlsearch.api")
 
 
-@router.get("/v1/health", response_model=HealthOut, summary="Liveness, profile, models, Milvus URI, counts")
+@router.get(
+    "/v1/health",
+    response_model=HealthOut,
+    summary="Liveness, profile, models, Milvus URI; the caller's document counts (all counts for an admin)",
+)
 def health(state: StateDep, caller: OptionalCallerDep) -> HealthOut:
     if caller is None:  # keys are configured and none was sent: say only that the process is alive
         return HealthOut(status="ok", version=__version__)
     runtime = state.runtime
     counts: dict[str, int] = {}
     status = "ok"
-    try:
-        for name in COLLECTIONS:
-            counts[f"rows.{name}"] = runtime.store.count(name)
-    except Exception as exc:  # health must answer even when Milvus does not
-        log.warning("health: store count failed: %s", exc)
-        status = "degraded"
-    for doc_status, n in runtime.catalog.status_counts().items():
+    if caller.is_admin:  # deployment-wide figures; a group's key sees only its own documents
+        try:
+            for name in COLLECTIONS:
+                counts[f"rows.{name}"] = runtime.store.count(name)
+        except Exception as exc:  # health must answer even when Milvus does not
+            log.warning("health: store count failed: %s", exc)
+            status = "degraded"
+        counts["jobs.pending"] = state.jobs.pending()
+    for doc_status, n in runtime.catalog.status_counts(groups=caller.groups).items():
         counts[f"documents.{doc_status}"] = n
-    counts["jobs.pending"] = state.jobs.pending()
     return HealthOut(
         status=status,
         version=__version__,
@@ -89,8 +94,9 @@ def limits(state: StateDep) -> LimitsOut:
 
 
 @router.get("/metrics", include_in_schema=False)
-def metrics(state: StateDep, _caller: CallerDep) -> Response:
-    """Needs a key when keys are configured (scrapers send `Authorization: Bearer <key>`)."""
+def metrics(state: StateDep, _caller: MetricsReaderDep) -> Response:
+    """The whole deployment's activity: a key with role 'metrics' or 'admin' when keys are
+    configured (scrapers send `Authorization: Bearer <key>`)."""
     return Response(state.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
 

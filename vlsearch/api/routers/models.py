@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 from fastapi.responses import JSONResponse
 
-from vlsearch.api.deps import CallerDep, StateDep
+from vlsearch.api.deps import AdminDep, CallerDep, StateDep
 from vlsearch.api.schemas.common import ERROR_RESPONSES
 from vlsearch.api.schemas.models import ModelList, ModelOut
 from vlsearch.models.base import ModelInfo, ModelState
@@ -42,14 +42,18 @@ def get_model(name: str, state: StateDep, caller: CallerDep) -> ModelOut:
     "/{name}/load",
     response_model=ModelOut,
     status_code=status.HTTP_202_ACCEPTED,
-    summary="Start loading a model; poll GET /v1/models/{name} until state is ready",
+    summary="Start loading a model (admin); poll GET /v1/models/{name} until state is ready",
 )
-def load_model(name: str, state: StateDep, caller: CallerDep) -> JSONResponse:
+def load_model(name: str, state: StateDep, caller: AdminDep) -> JSONResponse:
     info = state.loader.start_load(name)
     code = status.HTTP_200_OK if info.state == ModelState.READY else status.HTTP_202_ACCEPTED
     return JSONResponse(model_out(info).model_dump(), status_code=code)
 
 
-@router.post("/{name}/unload", response_model=ModelOut, summary="Free a model's memory")
-def unload_model(name: str, state: StateDep, caller: CallerDep) -> ModelOut:
+@router.post(
+    "/{name}/unload",
+    response_model=ModelOut,
+    summary="Free a model's memory (admin); waits for the work using it, new work meanwhile gets 503",
+)
+def unload_model(name: str, state: StateDep, caller: AdminDep) -> ModelOut:
     return model_out(state.loader.unload(name))

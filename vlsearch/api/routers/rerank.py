@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 
 from vlsearch.api.deps import CallerDep, StateDep
 from vlsearch.api.errors import ApiError
+from vlsearch.api.media_fetch import media_urls
 from vlsearch.api.media_refs import MediaResolver
 from vlsearch.api.rerank_docs import (
     best_per_document,
@@ -116,10 +118,15 @@ class _Ask:
     response_model_exclude_none=True,  # no "document": null when documents are not returned
     summary="Rerank documents for a query (Cohere v1 and Jina shape; any model name)",
 )
-def rerank(body: RerankRequest, state: StateDep, caller: CallerDep, response: Response) -> RerankResponse:
+async def rerank(
+    body: RerankRequest, state: StateDep, caller: CallerDep, response: Response
+) -> RerankResponse:
+    ask = _Ask.v1(body)
     with _scratch(state) as folder:
-        resolver = MediaResolver(state=state, caller=caller, folder=folder)
-        return _rerank(state, _Ask.v1(body), resolver, response)
+        # URLs download on the event loop first: a slow remote holds no worker thread
+        fetched = await state.fetcher.fetch(media_urls([ask.query, *ask.documents]), folder)
+        resolver = MediaResolver(state=state, caller=caller, folder=folder, fetched=fetched)
+        return await run_in_threadpool(_rerank, state, ask, resolver, response)
 
 
 @router.post(
@@ -128,12 +135,14 @@ def rerank(body: RerankRequest, state: StateDep, caller: CallerDep, response: Re
     response_model_exclude_none=True,  # no "document": null when documents are not returned
     summary="Rerank documents for a query (Cohere v2 shape; any model name)",
 )
-def rerank_v2(
+async def rerank_v2(
     body: RerankV2Request, state: StateDep, caller: CallerDep, response: Response
 ) -> RerankResponse:
+    ask = _Ask.v2(body)
     with _scratch(state) as folder:
-        resolver = MediaResolver(state=state, caller=caller, folder=folder)
-        return _rerank(state, _Ask.v2(body), resolver, response)
+        fetched = await state.fetcher.fetch(media_urls([ask.query, *ask.documents]), folder)
+        resolver = MediaResolver(state=state, caller=caller, folder=folder, fetched=fetched)
+        return await run_in_threadpool(_rerank, state, ask, resolver, response)
 
 
 @router.post(
@@ -142,7 +151,7 @@ def rerank_v2(
     response_model_exclude_none=True,  # no "document": null when documents are not returned
     summary="Rerank with uploaded media ('payload' = the /v1/rerank JSON; name files upload:<file name>)",
 )
-def rerank_upload(
+async def rerank_upload(
     state: StateDep,
     caller: CallerDep,
     response: Response,
@@ -155,15 +164,25 @@ def rerank_upload(
         raise ApiError("invalid_request", f"payload: not valid JSON ({exc})", status=422) from exc
     except ValidationError as exc:
         raise ApiError("invalid_request", f"payload: {_first_error(exc)}", status=422) from exc
+    ask = _Ask.v1(body)
     with _scratch(state) as folder:
-        uploads: dict[str, Path] = {}
-        for i, upload in enumerate(files):
-            name = upload.filename or f"file-{i}"
-            target = folder / f"upload-{i}{Path(name).suffix[:8]}"
-            copy_upload(upload, target, max_bytes=state.limits.query_upload_bytes, limit_name="query_upload")
-            uploads[name] = target
-        resolver = MediaResolver(state=state, caller=caller, folder=folder, uploads=uploads)
-        return _rerank(state, _Ask.v1(body), resolver, response)
+        fetched = await state.fetcher.fetch(media_urls([ask.query, *ask.documents]), folder)
+
+        def work() -> RerankResponse:
+            uploads: dict[str, Path] = {}
+            for i, upload in enumerate(files):
+                name = upload.filename or f"file-{i}"
+                target = folder / f"upload-{i}{Path(name).suffix[:8]}"
+                copy_upload(
+                    upload, target, max_bytes=state.limits.query_upload_bytes, limit_name="query_upload"
+                )
+                uploads[name] = target
+            resolver = MediaResolver(
+                state=state, caller=caller, folder=folder, uploads=uploads, fetched=fetched
+            )
+            return _rerank(state, ask, resolver, response)
+
+        return await run_in_threadpool(work)
 
 
 @router.post(
@@ -171,19 +190,24 @@ def rerank_upload(
     response_model=SeedRerankResponse,
     summary="Seed-compatible: the body of Qwen3VLReranker.process(inputs) → {scores}",
 )
-def rerank_process(body: SeedRerankRequest, state: StateDep, caller: CallerDep) -> SeedRerankResponse:
+async def rerank_process(body: SeedRerankRequest, state: StateDep, caller: CallerDep) -> SeedRerankResponse:
     with _scratch(state) as folder:
-        resolver = MediaResolver(state=state, caller=caller, folder=folder)
-        # References are checked before the model so a bad request is a 4xx whatever the model state.
-        query = resolver.side(body.query)
-        documents = [resolver.side(d) for d in body.documents]
-        reranker = _ready_reranker(state)
-        scores = reranker.score(
-            query,
-            documents,
-            instruction=body.instruction or None,
-            **_video_options(body.fps, body.max_frames),
-        )
+        fetched = await state.fetcher.fetch(media_urls([body.query, *body.documents]), folder)
+
+        def work() -> list[float]:
+            resolver = MediaResolver(state=state, caller=caller, folder=folder, fetched=fetched)
+            # References are checked before the model so a bad request is a 4xx whatever the model state.
+            query = resolver.side(body.query)
+            documents = [resolver.side(d) for d in body.documents]
+            reranker = _ready_reranker(state)
+            return reranker.score(
+                query,
+                documents,
+                instruction=body.instruction or None,
+                **_video_options(body.fps, body.max_frames),
+            )
+
+        scores = await run_in_threadpool(work)
     return SeedRerankResponse(scores=[float(s) for s in scores])
 
 

@@ -15,7 +15,9 @@ class HealthOut(ResponseModel):
     auth: str | None = Field(default=None, description="'api-keys' or 'off (loopback only)'")
     models: list[ModelOut] | None = None
     counts: dict[str, int] | None = Field(
-        default=None, description="rows per collection, documents per status"
+        default=None,
+        description="documents per status visible to the caller; for an admin also rows per collection "
+        "and pending jobs",
     )
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from vlsearch.api.schemas.common import RequestModel, ResponseModel
 from vlsearch.types import Modality
@@ -23,6 +23,16 @@ class SearchRequest(RequestModel):
     instruction: str | None = Field(default=None, max_length=2000, description="Rerank instruction override")
     per_doc_limit: int = Field(default=1, ge=0, le=100, description="Max hits per document (0 = unlimited)")
     filters: SearchFilters = Field(default_factory=SearchFilters)
+
+    @field_validator("text")
+    @classmethod
+    def _has_words(cls, text: str) -> str:
+        if not text.strip():
+            raise ValueError(
+                "the query is only whitespace; type some words, or search with a photo or video "
+                "through /v1/search/upload"
+            )
+        return text
 
 
 class DocumentRef(ResponseModel):
