@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from vlsearch.api.auth import Caller, KeyRing, hash_key, is_loopback, key_from_h
 from vlsearch.api.errors import ApiError, UnauthorizedError
 from vlsearch.api.files import data_file, original_file
 from vlsearch.api.limits import ApiLimits
+from vlsearch.api.originals import OriginalLinks
 from vlsearch.api.routers.search import snippet
 from vlsearch.config import get_settings
 from vlsearch.errors import InputRejectedError
@@ -144,3 +146,30 @@ def test_snippet_is_flat_and_bounded() -> None:
     cut = snippet(long)
     assert len(cut) <= 321 and cut.endswith("…") and not cut.endswith(" …")
     assert snippet("电" * 400).endswith("…")
+
+
+def test_key_config_takes_groups_or_a_grant_with_roles(monkeypatch: pytest.MonkeyPatch) -> None:
+    grants = {hash_key("plain"): ["ops"], hash_key("boss"): {"groups": ["ops"], "roles": ["admin"]}}
+    monkeypatch.setenv("VLSEARCH_API_KEYS", json.dumps(grants))
+    ring = KeyRing(get_settings().api_keys)
+    plain, boss = ring.authenticate("plain"), ring.authenticate("boss")
+    assert plain.groups == boss.groups == ("ops",)
+    assert not plain.is_admin and not plain.may_scrape_metrics and boss.is_admin
+    assert Caller(groups=None).is_admin  # auth off: loopback only, the local user runs the server
+    monkeypatch.setenv("VLSEARCH_API_KEYS", json.dumps({hash_key("x"): {"roles": ["root"]}}))
+    with pytest.raises(ValueError, match="roles"):
+        get_settings()
+
+
+def test_original_links_expire_and_cannot_be_forged() -> None:
+    links = OriginalLinks(ttl_s=60, secret=b"s" * 32)
+    token = links.issue("d" + "0" * 20, ("ops",), now=1000.0)
+    assert links.redeem(token, now=1059.0) == ("d" + "0" * 20, ("ops",))
+    with pytest.raises(ApiError, match="expired"):
+        links.redeem(token, now=1061.0)
+    body, _, signature = token.partition(".")
+    other = OriginalLinks(ttl_s=60, secret=b"t" * 32).issue("d" + "1" * 20, None, now=1000.0)
+    for forged in (f"{other.partition('.')[0]}.{signature}", f"{body}.{signature[:-2]}AA", "x", "x.y.z"):
+        with pytest.raises(ApiError) as info:
+            links.redeem(forged, now=1001.0)
+        assert info.value.http_status == 404
