@@ -9,8 +9,8 @@ from tests.api.conftest import Deployment
 from tests.api.server import wait_for_model
 
 
-def test_rerank_refuses_a_long_video_naming_the_setting(deployment: Deployment, alpha) -> None:
-    assert alpha.post("/v1/models/reranker/load").status_code in (200, 202)
+def test_rerank_refuses_a_long_video_naming_the_setting(deployment: Deployment, alpha, admin) -> None:
+    assert admin.post("/v1/models/reranker/load").status_code in (200, 202)
     assert wait_for_model(alpha, "reranker")["state"] == "ready"
     try:
         video = deployment.corpus.long_video.read_bytes()
@@ -26,4 +26,4 @@ def test_rerank_refuses_a_long_video_naming_the_setting(deployment: Deployment, 
             assert error["code"] == "too_large" and "max_query_video_seconds" in error["message"]
             assert "10.0 s long" in error["message"]
     finally:
-        alpha.post("/v1/models/reranker/unload")
+        admin.post("/v1/models/reranker/unload")

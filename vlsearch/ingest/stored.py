@@ -45,9 +45,16 @@ def _legacy_path(data_dir: Path, doc: Document) -> Path:
 
 def stored_upload(data_dir: Path, doc: Document) -> Path | None:
     """The kept original of an uploaded document's current version, or None when it is gone."""
-    if not doc.source.startswith("upload:") or not doc.sha256:
+    if not doc.source.startswith("upload:"):
         return None
-    for path in (version_path(data_dir, doc.id, doc.sha256, doc.name), _legacy_path(data_dir, doc)):
+    return find_upload(data_dir, doc.id, doc.sha256, doc.name)
+
+
+def find_upload(data_dir: Path, doc_id: str, sha256: str, name: str) -> Path | None:
+    """The kept upload of one version of a document (either layout), or None."""
+    if not sha256 or not name:
+        return None
+    for path in (version_path(data_dir, doc_id, sha256, name), data_dir / UPLOADS / sha256[:24] / name):
         if path.is_file():
             return path
     return None

@@ -1,10 +1,10 @@
 """Where the source video of a frame row can be read on this machine, for the rerank stage.
 
-Uploaded videos are kept under <data_dir>/uploads/<sha256[:24]>/<name> (written by the ingest
-pipeline); videos ingested from disk are read at their source path only while it is still inside
-an allowed root or the data dir and still has the size the catalog recorded (a replaced file's
-keyframe times would no longer match). A source that is gone, moved, replaced or unreadable answers
-None, and the stage falls back to the stored keyframes.
+Uploaded videos are kept where vlsearch.ingest.stored says (written by the ingest pipeline);
+videos ingested from disk are read at their source path only while it is still inside an allowed
+root or the data dir and still has the size the catalog recorded (a replaced file's keyframe times
+would no longer match). A source that is gone, moved, replaced or unreadable answers None, and the
+stage falls back to the stored keyframes.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vlsearch.errors import VlsearchError
+from vlsearch.ingest.stored import find_upload
 from vlsearch.types import Item
 
 if TYPE_CHECKING:
@@ -40,10 +41,14 @@ class SourceVideos:
 
     def _path(self, item: Item) -> Path | None:
         if item.source.startswith("upload:"):
-            digest, name = self._upload(item)
-            if not digest or not name:
+            kept = find_upload(self._data_dir, item.doc_id, *self._upload(item))
+            if kept is None:  # a newer version replaced the remembered one (its copy is removed)
+                with self._lock:
+                    self._uploads.pop(item.doc_id, None)
+                kept = find_upload(self._data_dir, item.doc_id, *self._upload(item))
+            if kept is None:
                 return None
-            path = (self._data_dir / "uploads" / digest[:24] / name).resolve()
+            path = kept.resolve()
             return path if path.is_relative_to(self._data_dir) else None
         if not item.source or item.source.startswith("record:"):
             return None
