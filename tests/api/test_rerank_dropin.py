@@ -14,7 +14,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.api.conftest import KEY_A, Deployment
+from tests.api.conftest import KEY_A, KEY_ADMIN, Deployment
 from tests.api.server import wait_for_model
 
 QUERY = "how do I replace the power supply module"
@@ -33,7 +33,7 @@ class _Quiet(SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def ready(deployment: Deployment) -> Iterator[Deployment]:
-    with deployment.server.client(KEY_A) as client:
+    with deployment.server.client(KEY_ADMIN) as client:  # loading a shared model is an admin's
         client.post("/v1/models/reranker/load")
         assert wait_for_model(client, "reranker")["state"] == "ready"
     yield deployment

@@ -22,7 +22,9 @@ def _label_photo(lines: list[str]) -> bytes:
     return buf.getvalue()
 
 
-def test_text_photos_and_video_in_one_query_each_count(deployment: Deployment, alpha, tmp_path) -> None:
+def test_text_photos_and_video_in_one_query_each_count(
+    deployment: Deployment, alpha, admin, tmp_path
+) -> None:
     from vlsearch.demo.media import racking_video
 
     rack = deployment.corpus.query_photo.read_bytes()  # a "Node-07" rack: finds the rack photo
@@ -54,7 +56,7 @@ def test_text_photos_and_video_in_one_query_each_count(deployment: Deployment, a
     body = everything.json()
     assert everything.status_code == 200 and "query_media" in body["timings_ms"], everything.text
     assert {rack_row, label_row} <= {h["id"] for h in body["results"]}
-    metrics = alpha.get("/metrics").text
+    metrics = admin.get("/metrics").text  # the deployment's activity: an admin's to read
     assert 'vlsearch_searches_total{kind="text+image+video",reranked="false"}' in metrics
 
 
