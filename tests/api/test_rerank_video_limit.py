@@ -27,3 +27,18 @@ def test_rerank_refuses_a_long_video_naming_the_setting(deployment: Deployment, 
             assert "10.0 s long" in error["message"]
     finally:
         admin.post("/v1/models/reranker/unload")
+
+
+def test_a_long_video_is_refused_before_the_model_is_loaded(deployment: Deployment, alpha, admin) -> None:
+    # An unloaded reranker would answer 503 "load the model"; the duration rule must come first.
+    admin.post("/v1/models/reranker/unload")
+    assert alpha.get("/v1/models/reranker").json()["state"] != "ready"
+    video = deployment.corpus.long_video.read_bytes()
+    payload = {"query": {"text": "racking", "video": "upload:long.mp4"}, "documents": ["rack"]}
+    resp = alpha.post(
+        "/v1/rerank/upload",
+        data={"payload": json.dumps(payload)},
+        files=[("files", ("long.mp4", video, "video/mp4"))],
+    )
+    assert resp.status_code == 413, resp.text
+    assert "max_query_video_seconds" in resp.json()["error"]["message"]

@@ -199,6 +199,7 @@ async def rerank_process(body: SeedRerankRequest, state: StateDep, caller: Calle
             # References are checked before the model so a bad request is a 4xx whatever the model state.
             query = resolver.side(body.query)
             documents = [resolver.side(d) for d in body.documents]
+            _check_videos(state, query, documents)
             reranker = _ready_reranker(state)
             return reranker.score(
                 query,
@@ -219,6 +220,7 @@ def _rerank(state: ApiState, ask: _Ask, resolver: MediaResolver, response: Respo
             "invalid_request", "query: nothing to rank against; give text, an image or a video", status=422
         )
     documents = [_document_input(resolver, doc, i, ask.rank_fields) for i, doc in enumerate(ask.documents)]
+    _check_videos(state, query, documents)
     resolved_ms = (time.perf_counter() - started) * 1000
     reranker = _ready_reranker(state)
     served = reranker.model_id
@@ -289,6 +291,17 @@ def _model_warnings(asked: str | None, served: str) -> list[str]:
     if not asked or asked in ("reranker", served) or served.rstrip("/").endswith("/" + asked):
         return []
     return [f"model {asked!r} is not served here; {served!r} answered"]
+
+
+def _check_videos(state: ApiState, query: RerankInput, documents: list[RerankInput]) -> None:
+    """The duration rule, whatever reranker answers and whether or not it is loaded: a long video is
+    a 413 naming max_query_video_seconds, never a 503 asking to load a model that would refuse it."""
+    from vlsearch.rerank.inputs import VisionLimits, parse_side
+    from vlsearch.rerank.vision import check_side
+
+    limits = VisionLimits(max_video_seconds=state.runtime.settings.max_query_video_seconds)
+    for side in (query, *documents):
+        check_side(parse_side(side), limits)
 
 
 def _ready_reranker(state: ApiState) -> Reranker:
