@@ -277,7 +277,8 @@ def test_repacks_after_most_rows_are_replaced(tmp_path: Path) -> None:
 
 def test_term_counts_equal_the_sparse_vectors_lite_stores(tmp_path: Path) -> None:
     """The index is built from Lite's stored BM25 vectors and searched with terms counted here."""
-    from vlsearch.milvus.memory_index import analyzer_terms
+    from vlsearch.milvus import schema
+    from vlsearch.milvus.bm25 import term_counter
 
     store = Store(uri=str(tmp_path / "t.db"), dim=DIM, embedder_id="t")
     store.connect()
@@ -286,7 +287,7 @@ def test_term_counts_equal_the_sparse_vectors_lite_stores(tmp_path: Path) -> Non
         mixed = "Pump E-17: 电源模块故障, v2.3.1 isn't 100% OK — Ünïcode"
         items[0] = Item(**{**items[0].__dict__, "text": mixed})
         store.upsert(items, _vectors(np.random.default_rng(9), len(items)))
-        terms = analyzer_terms("jieba")
+        terms = term_counter(schema.analyzer_params("jieba"))
         seen = 0
         for coll in ("chunks", "images", "frames"):
             for batch_items, _, stored in store._rows_for_index(coll):

@@ -5,6 +5,9 @@ lexical    generated service-manual passages that differ mainly in fault codes, 
            model names, so dense embeddings confuse them and exact tokens decide (fixed seed).
 zh         Chinese questions over Chinese passages (hand-written bilingual material below).
 xling-en-zh English questions over the Chinese passages; xling-zh-en the reverse.
+mixed-en   English questions over one corpus holding half the passages in Chinese, half in English
+           (each topic once): a Chinese answer must not lose to English passages on other topics.
+mixed-zh   the same corpus, Chinese questions.
 faq-sv-en  Swedish questions over the English FAQ answers (the package's real parallel text).
 """
 
@@ -174,6 +177,32 @@ def xling_zh_en_set() -> BeirSet:
     return BeirSet(name="xling-zh-en", corpus=corpus, queries=queries, qrels=qrels)
 
 
+def _mixed_corpus() -> tuple[BeirDoc, ...]:
+    """Even topics in Chinese, odd topics in English: every topic once, both languages side by side."""
+    return tuple(
+        BeirDoc(id=f"zh-{i}", title="", text=p.zh_text)
+        if i % 2 == 0
+        else BeirDoc(id=f"en-{i}", title="", text=p.en_text)
+        for i, p in enumerate(PAIRS)
+    )
+
+
+def _mixed_qrels(prefix: str) -> dict[str, dict[str, int]]:
+    return {f"{prefix}{i}": {(f"zh-{i}" if i % 2 == 0 else f"en-{i}"): 1} for i in range(len(PAIRS))}
+
+
+def mixed_en_set() -> BeirSet:
+    """English questions over a half-Chinese, half-English corpus (the answer is Chinese for half)."""
+    queries = tuple(BeirQuery(id=f"q-en-{i}", text=p.en_question) for i, p in enumerate(PAIRS))
+    return BeirSet(name="mixed-en", corpus=_mixed_corpus(), queries=queries, qrels=_mixed_qrels("q-en-"))
+
+
+def mixed_zh_set() -> BeirSet:
+    """Chinese questions over the same corpus (the answer is English for half)."""
+    queries = tuple(BeirQuery(id=f"q-zh-{i}", text=p.zh_question) for i, p in enumerate(PAIRS))
+    return BeirSet(name="mixed-zh", corpus=_mixed_corpus(), queries=queries, qrels=_mixed_qrels("q-zh-"))
+
+
 SETS: dict[str, Callable[[], BeirSet]] = {
     "faq": faq_set,
     "lexical": lexical_set,
@@ -181,6 +210,8 @@ SETS: dict[str, Callable[[], BeirSet]] = {
     "xling-en-zh": xling_en_zh_set,
     "xling-zh-en": xling_zh_en_set,
     "faq-sv-en": faq_sv_en_set,
+    "mixed-en": mixed_en_set,
+    "mixed-zh": mixed_zh_set,
 }
 
 

@@ -41,8 +41,12 @@ def _modality(value: object) -> str:
         raise InputRejectedError(f"invalid modality {value!r}: use one of {allowed}") from None
 
 
-def build_filter(flt: SearchFilter) -> str:
-    """Turn a SearchFilter into a Milvus expression ("" = no restriction)."""
+def build_filter(flt: SearchFilter, *, groups_array: bool = False) -> str:
+    """Turn a SearchFilter into a Milvus expression ("" = no restriction).
+
+    `groups_array`: match the caller's groups with array_contains_any on the `groups` ARRAY (a
+    Milvus server, INVERTED-indexed) rather than LIKE on its `groups_key` twin (Milvus Lite, which
+    can neither index an ARRAY nor evaluate one but row by row in Python). Same rows either way."""
     if flt.groups is not None and len(flt.groups) == 0:
         return MATCH_NOTHING
     clauses: list[str] = []
@@ -54,7 +58,11 @@ def build_filter(flt: SearchFilter) -> str:
     if flt.doc_ids:
         clauses.append(f"doc_id in {_quoted_list(flt.doc_ids, 'document id')}")
     if flt.groups:
-        clauses.append(" or ".join(_group_match(g) for g in dict.fromkeys(flt.groups)))
+        groups = list(dict.fromkeys(flt.groups))
+        if groups_array:
+            clauses.append(f"array_contains_any(groups, {_quoted_list(groups, 'group')})")
+        else:
+            clauses.append(" or ".join(_group_match(g) for g in groups))
     return " and ".join(f"({c})" for c in clauses)
 
 

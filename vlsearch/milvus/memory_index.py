@@ -9,80 +9,49 @@ over a float32 matrix and BM25 over posting arrays. Lite stays the store of reco
 rebuilt from it on first use. A Milvus server (or `milvus-lite server`, which other processes may
 write to) is always searched through Milvus.
 
-BM25 follows Lite's formula and defaults (k1 1.5, b 0.75, query terms weighted by their count,
-Lite's `jieba` and `standard` analyzers) with collection-wide statistics; Lite keeps them per
-segment, so its scores drift with how rows happened to be flushed.
+BM25 is the collection's own definition (vlsearch.milvus.bm25: the analyzer parameters, k1 and b
+read from Milvus's description of the collection, text tokenised by Lite's own analyzer), with two
+differences from Lite's search, both on purpose:
+
+- statistics are exact over the rows they describe, where Lite keeps them per segment (its scores
+  drift with how rows happened to be flushed);
+- a caller restricted to groups gets statistics of those groups only: each row is scored with the
+  statistics of each of the caller's groups it carries (every row of such a group is visible to the
+  caller) and keeps its best score, so no score depends on a row the caller cannot see (a word's
+  document frequency in another group's hidden files moved scores before). A caller who sees
+  everything (no groups filter) gets collection-wide statistics, as Milvus computes them. A Milvus
+  server gets the same per-group statistics from one BM25 collection per group (milvus.group_bm25).
 """
 
 from __future__ import annotations
 
-import math
-import re
 import threading
 from array import array
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from vlsearch.milvus.bm25 import Bm25Definition, TermCounts, check_terms, idf, term_counter, term_score
 from vlsearch.types import Item, SearchFilter
 
-BM25_K1 = 1.5
-BM25_B = 0.75
 _GROW = 1.5
 _MASK_CACHE = 8
-
-
-TermCounts = dict[int, float]  # term id -> count, the layout of Lite's BM25 sparse vectors
-
-_FNV_OFFSET = 0x811C9DC5
-_FNV_PRIME = 0x01000193
-
-
-def term_id(token: str) -> int:
-    """32-bit FNV-1a of the token's UTF-8 bytes: the id Milvus Lite gives a term in the sparse
-    vectors it stores, so an index built from those vectors and a query tokenized here agree
-    (tests/milvus/test_memory_index.py checks it against Lite)."""
-    h = _FNV_OFFSET
-    for b in token.encode("utf-8"):
-        h = ((h ^ b) * _FNV_PRIME) & 0xFFFFFFFF
-    return h
-
-
-def analyzer_terms(analyzer: str) -> Callable[[str], TermCounts]:
-    """Text -> term counts, as Lite's BM25 function computes them for `analyzer`."""
-    tokens = analyzer_tokens(analyzer)
-
-    def terms(text: str) -> TermCounts:
-        return {term_id(t): float(c) for t, c in Counter(tokens(text)).items()}
-
-    return terms
-
-
-def analyzer_tokens(analyzer: str) -> Callable[[str], list[str]]:
-    """The tokenizer Milvus Lite uses for `analyzer` (see schema.analyzer_params)."""
-    if analyzer == "jieba":
-        import jieba
-
-        def jieba_tokens(text: str) -> list[str]:
-            return [t.strip().lower() for t in jieba.cut_for_search(text) if t.strip()]
-
-        return jieba_tokens
-    if analyzer == "standard":
-        word = re.compile(r"\w+", re.UNICODE)
-
-        def standard_tokens(text: str) -> list[str]:
-            return word.findall(text.lower())
-
-        return standard_tokens
-    raise ValueError(f"unknown analyzer {analyzer!r}: use 'jieba' or 'standard'")
+_GROUP_CACHE = 64
+_CHECK_ROWS = 32  # stored sparse vectors compared with the analyzer at every build
 
 
 @dataclass(frozen=True)
 class IndexHit:
     item: Item
     score: float  # cosine similarity, or positive BM25 score
+
+
+@dataclass(frozen=True)
+class _Stats:
+    rows: np.ndarray | None  # bool per slot; None: every live row
+    docs: int
+    avgdl: float
 
 
 class _Postings:
@@ -113,9 +82,12 @@ class CollectionIndex:
 
     Not thread-safe on its own: MemoryIndex serialises access."""
 
-    def __init__(self, *, dim: int, terms: Callable[[str], TermCounts]) -> None:
+    def __init__(
+        self, *, dim: int, definition: Bm25Definition, terms: Callable[[str], TermCounts] | None = None
+    ) -> None:
         self._dim = dim
-        self._terms = terms
+        self.definition = definition
+        self._terms = terms or term_counter(definition.analyzer)
         self._items: list[Item | None] = []
         self._pos: dict[str, int] = {}
         self._vectors = np.zeros((0, dim), dtype=np.float32)
@@ -132,6 +104,7 @@ class CollectionIndex:
         }
         self._version = 0
         self._masks: dict[tuple[int, SearchFilter], np.ndarray] = {}
+        self._group_stats: dict[tuple[int, str | None], _Stats] = {}
 
     def __len__(self) -> int:
         return len(self._pos)
@@ -217,7 +190,7 @@ class CollectionIndex:
         alive = self._alive[:n]
         live = np.flatnonzero(alive)
         new_pos = np.cumsum(alive) - 1
-        fresh = CollectionIndex(dim=self._dim, terms=self._terms)
+        fresh = CollectionIndex(dim=self._dim, definition=self.definition, terms=self._terms)
         for term, postings in self._postings.items():
             rows, tfs = postings.arrays()
             keep = alive[rows]
@@ -244,6 +217,7 @@ class CollectionIndex:
     def _changed(self) -> None:
         self._version += 1
         self._masks.clear()
+        self._group_stats.clear()
 
     @staticmethod
     def _attributes(item: Item) -> Iterable[tuple[str, str]]:
@@ -295,33 +269,65 @@ class CollectionIndex:
         return self._top(scores, self.mask(flt), limit)
 
     def search_bm25(self, text: str, *, limit: int, flt: SearchFilter) -> list[IndexHit]:
+        """BM25 with the statistics of the caller's groups (collection-wide when flt.groups is None):
+        see the module docstring."""
         n = len(self._items)
-        docs = len(self._pos)
-        if docs == 0:
+        if not self._pos:
             return []
         query_terms = self._terms(text)
-        avgdl = self._total_length / docs if self._total_length > 0 else 1.0
+        scopes: Iterable[str | None] = (None,) if flt.groups is None else dict.fromkeys(flt.groups)
+        scores: np.ndarray | None = None
+        for scope in scopes:
+            scored = self._score(query_terms, self._stats(scope), n)
+            if scored is not None:
+                scores = scored if scores is None else np.maximum(scores, scored)
+        if scores is None:
+            return []
+        return self._top(scores, self.mask(flt) & (scores > 0), limit)
+
+    def _stats(self, group: str | None) -> _Stats:
+        """Rows a scope holds (the live rows of one group, or every live row) and their statistics."""
+        key = (self._version, group)
+        cached = self._group_stats.get(key)
+        if cached is not None:
+            return cached
+        n = len(self._items)
+        if group is None:
+            rows = None
+            docs, total = len(self._pos), self._total_length
+        else:
+            members = self._values["group"].get(group, ())
+            rows = np.zeros(n, dtype=bool)
+            if members:
+                rows[np.fromiter(members, dtype=np.int64, count=len(members))] = True
+            docs, total = len(members), float(self._lengths[:n][rows].sum())
+        stats = _Stats(rows=rows, docs=docs, avgdl=total / docs if docs and total > 0 else 1.0)
+        if len(self._group_stats) >= _GROUP_CACHE:
+            self._group_stats.clear()
+        self._group_stats[key] = stats
+        return stats
+
+    def _score(self, query_terms: TermCounts, stats: _Stats, n: int) -> np.ndarray | None:
+        if stats.docs == 0:
+            return None
+        k1, b = self.definition.k1, self.definition.b
         scores: np.ndarray | None = None
         for term, weight in query_terms.items():
             postings = self._postings.get(term)
             if postings is None:
                 continue
             rows, tfs = postings.arrays()
-            live = self._alive[rows]
-            if not live.all():
-                rows, tfs = rows[live], tfs[live]
+            keep = self._alive[rows] if stats.rows is None else stats.rows[rows]
+            if not keep.all():
+                rows, tfs = rows[keep], tfs[keep]
             df = len(rows)
             if df == 0:
                 continue
-            idf = math.log((docs - df + 0.5) / (df + 0.5) + 1.0)
-            dl = self._lengths[rows]
-            part = idf * (tfs * (BM25_K1 + 1.0)) / (tfs + BM25_K1 * (1.0 - BM25_B + BM25_B * dl / avgdl))
+            part = idf(stats.docs, df) * term_score(tfs, self._lengths[rows], avgdl=stats.avgdl, k1=k1, b=b)
             if scores is None:
                 scores = np.zeros(n, dtype=np.float32)
             scores[rows] += part * weight
-        if scores is None:
-            return []
-        return self._top(scores, self.mask(flt) & (scores > 0), limit)
+        return scores
 
     def _top(self, scores: np.ndarray, mask: np.ndarray, limit: int) -> list[IndexHit]:
         rows = np.flatnonzero(mask)
@@ -344,10 +350,11 @@ class MemoryIndex:
     """Every collection of one embedded Lite store. Writers hold `writing` across the Milvus write
     and the matching apply, so the index sees writes in the order Milvus did."""
 
-    def __init__(self, *, dim: int, analyzer: str, collections: Sequence[str]) -> None:
+    def __init__(self, *, dim: int, collections: Sequence[str]) -> None:
         self._dim = dim
-        self._terms = analyzer_terms(analyzer)
         self._collections = tuple(collections)
+        self._definitions: dict[str, Bm25Definition] = {}
+        self._terms: dict[str, Callable[[str], TermCounts]] = {}
         self._data: dict[str, CollectionIndex] | None = None
         self._lock = threading.Lock()  # guards _data and its contents
         self.writing = threading.RLock()
@@ -356,23 +363,48 @@ class MemoryIndex:
     def built(self) -> bool:
         return self._data is not None
 
+    def define(self, collection: str, definition: Bm25Definition) -> None:
+        """The BM25 definition a collection states (read from Milvus at connect). Every Store on
+        one path reads the same collections, so a second, different definition is a bug."""
+        with self._lock:
+            known = self._definitions.get(collection)
+            if known is not None and known != definition:
+                raise ValueError(f"collection {collection!r} defined twice: {known} and {definition}")
+            if known is None:
+                self._definitions[collection] = definition
+                self._terms[collection] = term_counter(definition.analyzer)
+
     def warm_analyzer(self) -> None:
         """Tokenize once: jieba reads its dictionary on first use (about 1 s), which a first
         search would otherwise pay after a build from stored term counts."""
-        self._terms("warm-up 预热")
+        for terms in self._terms.values():
+            terms("warm-up 预热")
 
     def build(
         self, load: Callable[[str], Iterable[tuple[Sequence[Item], np.ndarray, Sequence[TermCounts] | None]]]
     ) -> int:
         """Fill from the store (called with `writing` held, so no write lands half-seen).
-        Safe to call twice: a built index is kept. Returns the rows indexed."""
+        Safe to call twice: a built index is kept. Returns the rows indexed.
+
+        Raises AnalyzerDriftError when the analyzer here does not reproduce the term counts Lite
+        stored for the first rows of a collection (bm25.check_terms)."""
         with self._lock:
             if self._data is not None:
                 return sum(len(c) for c in self._data.values())
+            missing = [c for c in self._collections if c not in self._definitions]
+        if missing:
+            raise RuntimeError(f"no BM25 definition for {missing}: define() each collection before build()")
         data = {}
         for name in self._collections:
-            index = CollectionIndex(dim=self._dim, terms=self._terms)
+            index = CollectionIndex(
+                dim=self._dim, definition=self._definitions[name], terms=self._terms[name]
+            )
+            checked = False
             for items, vectors, terms in load(name):
+                if not checked and terms is not None and items:
+                    texts = [it.text for it in items[:_CHECK_ROWS]]
+                    check_terms(self._terms[name], texts, terms[:_CHECK_ROWS], where=f"collection {name}")
+                    checked = True
                 index.upsert(items, vectors, terms)
             data[name] = index
         with self._lock:

@@ -27,7 +27,15 @@ PROP_EMBEDDER = "vlsearch.embedder_id"
 PROP_DIM = "vlsearch.dim"
 PROP_ANALYZER = "vlsearch.analyzer"
 PROP_SCHEMA = "vlsearch.schema_version"
-SCHEMA_VERSION = "2"
+# On each collection: whether its per-group BM25 collections are kept in step ("maintained") or
+# may be stale ("absent": written by an embedded store that searches its in-process index).
+PROP_GROUP_BM25 = "vlsearch.group_bm25"
+GROUP_BM25_MAINTAINED = "maintained"
+GROUP_BM25_ABSENT = "absent"
+# 3: the analyzer states its lowercase filter and jieba's mode, the sparse index states bm25_k1 and
+#    bm25_b, servers index `groups` (INVERTED). Stores of layout 2 are migrated in place
+#    (vlsearch.milvus.migrations).
+SCHEMA_VERSION = "3"
 
 # Every scalar field; what searches return so an Item can be rebuilt without a second call.
 OUTPUT_FIELDS: tuple[str, ...] = (
@@ -47,17 +55,29 @@ OUTPUT_FIELDS: tuple[str, ...] = (
 HNSW_M = 16
 HNSW_EF_CONSTRUCTION = 200
 
+# BM25 as every vlsearch collection states it (see vlsearch.milvus.bm25). Milvus's own default k1 is
+# 1.2 and Lite's 1.5, so a collection that names none ranks differently on the two engines.
+# 1.2: measured against 1.5 on every eval set (README, "Retrieval quality").
+BM25_K1 = 1.2
+BM25_B = 0.75
+
 
 def analyzer_params(analyzer: str) -> dict[str, Any]:
-    """Analyzer settings for the BM25 text field: `jieba` (Chinese + English) or `standard`."""
+    """Analyzer settings for the BM25 text field: `jieba` (Chinese + English) or `standard`.
+
+    Stated in full so Lite and a Milvus server read the same thing: jieba in search mode with its
+    HMM (Milvus's defaults, Lite's only mode) and a lowercase filter (Lite lowercases every token
+    anyway; a Milvus server's jieba does not unless told)."""
     if analyzer == "jieba":
-        return {"tokenizer": "jieba"}
+        return {"tokenizer": {"type": "jieba", "mode": "search", "hmm": True}, "filter": ["lowercase"]}
     if analyzer == "standard":
-        return {"type": "standard"}
+        return {"tokenizer": "standard", "filter": ["lowercase"]}
     raise ValueError(f"unknown analyzer {analyzer!r}: use 'jieba' (Chinese + English) or 'standard'")
 
 
-def build_schema(dim: int, analyzer: str) -> CollectionSchema:
+def build_schema(dim: int, analyzer: str, *, dense: bool = True) -> CollectionSchema:
+    """A collection's layout; `dense=False`: the same rows without their vector (the per-group BM25
+    collections of milvus.group_bm25)."""
     schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
     schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=ID_MAX)
     schema.add_field("doc_id", DataType.VARCHAR, max_length=ID_MAX)
@@ -80,13 +100,15 @@ def build_schema(dim: int, analyzer: str) -> CollectionSchema:
         max_capacity=GROUPS_MAX,
         max_length=GROUP_MAX,
     )
-    # Filter-only twin of `groups`: Milvus Lite evaluates ARRAY predicates row by row in Python
-    # (measured ~10x the cost of a LIKE on a VARCHAR at 2000 rows), and every search with
-    # access control carries one.
+    # Filter-only twin of `groups` for Milvus Lite, which evaluates ARRAY predicates row by row in
+    # Python and cannot index an ARRAY (measured ~10x the cost of a LIKE on a VARCHAR at 2000 rows;
+    # docs/scale.md). A Milvus server filters `groups` itself with array_contains_any on an INVERTED
+    # index; the column is written everywhere so a Lite data dir can be served by either.
     schema.add_field("groups_key", DataType.VARCHAR, max_length=GROUPS_KEY_MAX)
     schema.add_field("media", DataType.VARCHAR, max_length=MEDIA_MAX)
     schema.add_field("thumbnail", DataType.VARCHAR, max_length=MEDIA_MAX)
-    schema.add_field("dense", DataType.FLOAT_VECTOR, dim=dim)
+    if dense:
+        schema.add_field("dense", DataType.FLOAT_VECTOR, dim=dim)
     schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
     schema.add_function(
         Function(
@@ -99,7 +121,31 @@ def build_schema(dim: int, analyzer: str) -> CollectionSchema:
     return schema
 
 
-def build_index_params(client: MilvusClient) -> IndexParams:
+def sparse_index_params() -> dict[str, Any]:
+    """bm25_k1/bm25_b twice: as top-level keys, which pymilvus sends one by one and a Milvus server
+    reads, and inside `params`, the only key Milvus Lite 3.2.2 reads (it ignores the others and
+    would rank with its own k1 of 1.5). A server merges both into one map (same values)."""
+    bm25 = {"bm25_k1": BM25_K1, "bm25_b": BM25_B}
+    return {**bm25, "params": dict(bm25)}
+
+
+def add_sparse_index(params: IndexParams) -> None:
+    params.add_index(
+        field_name="sparse",
+        index_type="SPARSE_INVERTED_INDEX",
+        metric_type="BM25",
+        params=sparse_index_params(),
+    )
+
+
+def add_groups_index(params: IndexParams) -> None:
+    """INVERTED index on the `groups` ARRAY, which array_contains_any uses on a Milvus server.
+    Milvus Lite refuses scalar indexes on ARRAY fields ("field type ARRAY does not support scalar
+    index"), which is why Lite filters on `groups_key` instead."""
+    params.add_index(field_name="groups", index_type="INVERTED")
+
+
+def build_index_params(client: MilvusClient, *, lite: bool) -> IndexParams:
     params = client.prepare_index_params()
     params.add_index(
         field_name="dense",
@@ -107,14 +153,19 @@ def build_index_params(client: MilvusClient) -> IndexParams:
         metric_type="COSINE",
         params={"M": HNSW_M, "efConstruction": HNSW_EF_CONSTRUCTION},
     )
-    params.add_index(field_name="sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+    add_sparse_index(params)
+    if not lite:
+        add_groups_index(params)
     return params
 
 
-def collection_properties(*, embedder_id: str, dim: int, analyzer: str) -> dict[str, str]:
+def collection_properties(*, embedder_id: str, dim: int, analyzer: str, group_bm25: bool) -> dict[str, str]:
+    """`group_bm25`: the creating Store keeps the per-group BM25 collections (it searches through
+    Milvus), so a new collection's are complete (empty) from the start."""
     return {
         PROP_EMBEDDER: embedder_id,
         PROP_DIM: str(dim),
         PROP_ANALYZER: analyzer,
         PROP_SCHEMA: SCHEMA_VERSION,
+        PROP_GROUP_BM25: GROUP_BM25_MAINTAINED if group_bm25 else GROUP_BM25_ABSENT,
     }

@@ -9,8 +9,10 @@ why); a server is searched through Milvus.
 from __future__ import annotations
 
 import fcntl
+import functools
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -23,9 +25,12 @@ import numpy as np
 from pymilvus import MilvusClient, MilvusException
 
 from vlsearch.errors import EmbedderMismatchError, StoreUnavailableError
-from vlsearch.milvus import schema
+from vlsearch.milvus import migrations, schema
+from vlsearch.milvus.backends import IndexBackend, MilvusBackend, SearchBackend
+from vlsearch.milvus.bm25 import AnalyzerDriftError, TermCounts, read_definition
 from vlsearch.milvus.filters import MATCH_NOTHING, build_filter, doc_filter, ids_filter
-from vlsearch.milvus.memory_index import MemoryIndex, TermCounts
+from vlsearch.milvus.group_bm25 import GroupBm25
+from vlsearch.milvus.memory_index import MemoryIndex
 from vlsearch.milvus.rows import item_row, row_item, truncate_utf8
 from vlsearch.types import COLLECTIONS, Candidate, Item, SearchFilter
 
@@ -49,7 +54,7 @@ UPSERT_BATCH = 512
 _GET_BATCH = 1000
 # Milvus refuses a search or query whose limit (plus offset) exceeds 16384.
 MAX_LIMIT = 16384
-_HNSW_EF_MIN = 64
+_PREFIX = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 _FOUND_DENSE = ("dense",)
 _FOUND_BM25 = ("bm25",)
 _FOUND_BOTH = ("dense", "bm25")
@@ -82,11 +87,19 @@ class Store:
         server_pem_path: str = "",
         server_name: str = "",
         memory_index: bool = True,
+        collection_prefix: str = "",
     ) -> None:
         """`connect_timeout_s` > 0: connect() retries a server that does not answer yet, with backoff.
 
         `secure`/`server_pem_path`/`server_name` are pymilvus's TLS options (https:// implies secure).
-        `memory_index`: an embedded Lite store searches an in-process index (False: ask Lite)."""
+        `memory_index`: an embedded Lite store searches an in-process index (False: ask Lite).
+        `collection_prefix`: put this store's collections under `<prefix>chunks` etc., so several
+        stores share one Milvus (`vlsearch eval --milvus-uri` uses a fresh prefix and drops it)."""
+        if collection_prefix and _PREFIX.fullmatch(collection_prefix) is None:
+            raise ValueError(
+                f"collection prefix {collection_prefix!r}: use 1-64 of A-Z a-z 0-9 _, "
+                "not starting with a digit"
+            )
         if dim <= 0:
             raise ValueError(f"dim must be positive, got {dim}")
         if not embedder_id:
@@ -105,10 +118,15 @@ class Store:
             self._tls["server_pem_path"] = server_pem_path
         if server_name:
             self._tls["server_name"] = server_name
+        self._prefix = collection_prefix
         self._client: MilvusClient | None = None
         self._flush_writes = False
+        self._engine_lite = True  # Milvus Lite, embedded or `milvus-lite server` (set at connect)
         self._use_memory_index = memory_index
         self._memory: MemoryIndex | None = None
+        self._twins: GroupBm25 | None = None
+        self._twins_marked_absent = False
+        self._milvus: MilvusBackend | None = None
         self._lock = threading.Lock()
 
     @property
@@ -132,6 +150,26 @@ class Store:
         """True when searches are answered by the in-process index (embedded Lite)."""
         return self._memory is not None and self._use_memory_index
 
+    @property
+    def collection_prefix(self) -> str:
+        return self._prefix
+
+    def physical(self, collection: str) -> str:
+        """The Milvus collection that holds a logical collection (`chunks`, `images`, `frames`)."""
+        return self._prefix + collection
+
+    def drop_collections(self) -> None:
+        """Drop every collection of this store (its prefix), per-group BM25 twins included."""
+        client = self._require()
+        try:
+            for name in client.list_collections():
+                if any(
+                    name == self.physical(c) or name.startswith(self.physical(c) + "__") for c in COLLECTIONS
+                ):
+                    client.drop_collection(name)
+        except MilvusException as exc:
+            raise self._translate(exc) from exc
+
     # -- lifecycle -------------------------------------------------------------------------
 
     def connect(self, *, wait: bool = True) -> None:
@@ -144,12 +182,28 @@ class Store:
                 return
             client = self._open_with_retry() if wait else self._open_client()
             try:
-                for name in COLLECTIONS:
-                    self._ensure_collection(client, name)
                 # Milvus Lite (embedded or `milvus-lite server`) searches unflushed rows by brute
                 # force in Python: 2000 rows cost ~130 ms per search unflushed, ~3 ms once flushed
                 # and indexed. A Milvus server indexes growing segments itself and rate-limits flush.
-                self._flush_writes = str(client.get_server_version()).startswith("milvus_lite")
+                self._engine_lite = str(client.get_server_version()).startswith("milvus_lite")
+                self._flush_writes = self._engine_lite
+                self._twins = GroupBm25(
+                    client=client,
+                    physical=self.physical,
+                    dim=self._dim,
+                    analyzer=self._analyzer,
+                    lite=self._engine_lite,
+                )
+                for name in COLLECTIONS:
+                    self._ensure_collection(client, name)
+                self._milvus = MilvusBackend(
+                    client=client,
+                    physical=self.physical,
+                    groups_array=not self._engine_lite,
+                    twins=self._twins,
+                )
+                if not self.searches_in_memory:
+                    self._prepare_twins(client)
             except MilvusException as exc:
                 self._close_client(client)
                 raise self._translate(exc) from exc
@@ -172,7 +226,35 @@ class Store:
             _lite_release(self._uri)
 
     def _new_memory_index(self) -> MemoryIndex:
-        return MemoryIndex(dim=self._dim, analyzer=self._analyzer, collections=COLLECTIONS)
+        return MemoryIndex(dim=self._dim, collections=COLLECTIONS)
+
+    def _prepare_twins(self, client: MilvusClient) -> None:
+        """A Store that searches through Milvus needs the per-group BM25 collections: rebuild those
+        an embedded store left `absent`, and load the others (milvus.group_bm25)."""
+        twins = self._twins
+        assert twins is not None
+        for name in COLLECTIONS:
+            if twins.state(name) != schema.GROUP_BM25_MAINTAINED:
+                log.warning(
+                    "per-group BM25 collections of %s are not maintained (an embedded store wrote it): "
+                    "rebuilding them from its rows",
+                    self.physical(name),
+                )
+                twins.rebuild(name, functools.partial(self._lexical_rows, client, name))
+        for twin in client.list_collections():
+            if any(twin.startswith(self.physical(c) + "__bm25_") for c in COLLECTIONS):
+                client.load_collection(twin)
+
+    def _lexical_rows(self, client: MilvusClient, collection: str) -> Iterator[list[dict[str, Any]]]:
+        fields = [f for f in (*schema.OUTPUT_FIELDS, "groups_key") if f != "dense"]
+        it = client.query_iterator(
+            self.physical(collection), batch_size=1000, filter="", output_fields=fields
+        )
+        try:
+            while batch := it.next():
+                yield [dict(row) for row in batch]
+        finally:
+            it.close()
 
     def warm_up(self) -> int:
         """Build the in-process search index now rather than on the first search (a no-op for a
@@ -183,7 +265,12 @@ class Store:
         if not memory.built:
             with memory.writing:
                 started = time.perf_counter()
-                rows = memory.build(self._rows_for_index)
+                try:
+                    rows = memory.build(self._rows_for_index)
+                except AnalyzerDriftError as exc:
+                    log.error("in-memory search index disabled: %s", exc)
+                    self._use_memory_index = False
+                    return 0
                 memory.warm_analyzer()
             log.info(
                 "in-memory search index for %s: %d rows in %.2f s",
@@ -200,7 +287,9 @@ class Store:
         fields = [*schema.OUTPUT_FIELDS, "dense", "sparse"]
         client = self._require()
         try:
-            it = client.query_iterator(collection, batch_size=2000, filter="", output_fields=fields)
+            it = client.query_iterator(
+                self.physical(collection), batch_size=2000, filter="", output_fields=fields
+            )
             try:
                 while batch := it.next():
                     vectors = np.asarray([row["dense"] for row in batch], dtype=np.float32)
@@ -212,14 +301,18 @@ class Store:
         except MilvusException as exc:
             raise self._translate(exc) from exc
 
-    def _searchable(self) -> MemoryIndex | None:
-        """The index to search, built on first use; None where Milvus answers searches."""
-        if not self.searches_in_memory:
-            return None
+    def _backend(self) -> SearchBackend:
+        """Who answers searches: the in-process index (built on first use) or Milvus."""
         memory = self._memory
-        if memory is not None and not memory.built:
-            self.warm_up()
-        return memory
+        if self.searches_in_memory and memory is not None:
+            if not memory.built:
+                self.warm_up()
+            if self.searches_in_memory:  # warm_up turns the index off when its analyzer drifted
+                return IndexBackend(memory)
+        milvus = self._milvus
+        if milvus is None:
+            raise StoreUnavailableError(f"store at {self._uri} is not connected: call connect() first")
+        return milvus
 
     def ping(self) -> bool:
         client = self._client
@@ -308,23 +401,32 @@ class Store:
         return f"cannot open Milvus Lite data dir {self._uri}; check that the path is a writable directory"
 
     def _ensure_collection(self, client: MilvusClient, name: str) -> None:
-        if not client.has_collection(name):
+        physical = self.physical(name)
+        if not client.has_collection(physical):
             try:
                 client.create_collection(
-                    name,
+                    physical,
                     schema=schema.build_schema(self._dim, self._analyzer),
-                    index_params=schema.build_index_params(client),
+                    index_params=schema.build_index_params(client, lite=self._engine_lite),
                     properties=schema.collection_properties(
-                        embedder_id=self._embedder_id, dim=self._dim, analyzer=self._analyzer
+                        embedder_id=self._embedder_id,
+                        dim=self._dim,
+                        analyzer=self._analyzer,
+                        group_bm25=not self.searches_in_memory,
                     ),
                 )
             except MilvusException:
                 # Another process may have created it between the two calls; check it below.
-                if not client.has_collection(name):
+                if not client.has_collection(physical):
                     raise
-        self._check_embedder(client, name)
+        self._check_embedder(client, physical)
         # Lite reopens collections released; load is a no-op when already loaded.
-        client.load_collection(name)
+        client.load_collection(physical)
+        if self._memory is not None:
+            index = client.describe_index(physical, "sparse")
+            self._memory.define(
+                name, read_definition(client.describe_collection(physical), index, lite=self._engine_lite)
+            )
 
     def _check_embedder(self, client: MilvusClient, name: str) -> None:
         desc = client.describe_collection(name)
@@ -337,6 +439,9 @@ class Store:
                 "use a new data dir or drop that collection"
             )
         built_schema = props.get(schema.PROP_SCHEMA)
+        if built_schema in migrations.MIGRATES_FROM:
+            migrations.migrate(client, name, from_version=built_schema, lite=self._engine_lite)
+            built_schema = schema.SCHEMA_VERSION
         if built_schema != schema.SCHEMA_VERSION:
             raise EmbedderMismatchError(
                 f"store at {self._uri} has collection layout {built_schema}; this vlsearch needs "
@@ -376,20 +481,25 @@ class Store:
         for k, (item, vec) in enumerate(zip(items, as_lists, strict=True)):
             by_collection.setdefault(item.collection, []).append((item_row(item, vec), k))
         memory = self._memory
+        twins = self._twins_to_maintain()
         written = 0
         with _writing(memory):
             try:
                 for name, rows in by_collection.items():
                     for start in range(0, len(rows), UPSERT_BATCH):
                         batch = rows[start : start + UPSERT_BATCH]
-                        client.upsert(name, [row for row, _ in batch])
+                        plain = [row for row, _ in batch]
+                        before = twins.groups_of(name, ids_filter(r["id"] for r in plain)) if twins else {}
+                        client.upsert(self.physical(name), plain)
                         written += len(batch)
+                        if twins is not None:
+                            twins.write(name, plain, before)
                         if memory is not None:
                             # the Item as Milvus returns it (names and text cut to their limits)
-                            stored = [row_item(row) for row, _ in batch]
+                            stored = [row_item(row) for row in plain]
                             memory.upsert(name, stored, vectors[[k for _, k in batch]])
                     if self._flush_writes:
-                        client.flush(name)
+                        client.flush(self.physical(name))
             except MilvusException as exc:
                 raise self._translate(exc) from exc
         return written
@@ -399,19 +509,23 @@ class Store:
         expr = doc_filter(doc_id)
         client = self._require()
         memory = self._memory
+        twins = self._twins_to_maintain()
         removed = 0
         with _writing(memory):
             try:
                 for name in COLLECTIONS:
                     # Counted first: delete's own count differs between Lite and server versions.
-                    n = _count(client, name, expr)
+                    n = _count(client, self.physical(name), expr)
                     if n:
-                        client.delete(name, filter=expr)
+                        held = twins.groups_of(name, expr) if twins else {}
+                        client.delete(self.physical(name), filter=expr)
                         removed += n
+                        if twins is not None:
+                            twins.delete_document(name, doc_id, {g for gs in held.values() for g in gs})
                         if memory is not None:
                             memory.delete_doc(name, doc_id)
                         if self._flush_writes:
-                            client.flush(name)
+                            client.flush(self.physical(name))
             except MilvusException as exc:
                 raise self._translate(exc) from exc
         return removed
@@ -428,7 +542,7 @@ class Store:
             if all(c is not None for c in counts):
                 return sum(c for c in counts if c is not None)
         try:
-            return sum(_count(client, name, expr) for name in names)
+            return sum(_count(client, self.physical(name), expr) for name in names)
         except MilvusException as exc:
             raise self._translate(exc) from exc
 
@@ -444,7 +558,10 @@ class Store:
             for start in range(0, len(wanted), _GET_BATCH):
                 expr = ids_filter(wanted[start : start + _GET_BATCH])
                 for name in COLLECTIONS:
-                    for row in client.query(name, filter=expr, output_fields=list(schema.OUTPUT_FIELDS)):
+                    rows = client.query(
+                        self.physical(name), filter=expr, output_fields=list(schema.OUTPUT_FIELDS)
+                    )
+                    for row in rows:
                         found[row["id"]] = row_item(row)
         except MilvusException as exc:
             raise self._translate(exc) from exc
@@ -456,7 +573,9 @@ class Store:
         out: list[str] = []
         try:
             for name in COLLECTIONS:
-                it = client.query_iterator(name, batch_size=1000, filter=expr, output_fields=["id"])
+                it = client.query_iterator(
+                    self.physical(name), batch_size=1000, filter=expr, output_fields=["id"]
+                )
                 try:
                     while batch := it.next():
                         out.extend(row["id"] for row in batch)
@@ -477,7 +596,9 @@ class Store:
         fields = [*schema.OUTPUT_FIELDS, "dense"] if with_vectors else list(schema.OUTPUT_FIELDS)
         client = self._require()
         try:
-            it = client.query_iterator(collection, batch_size=batch_size, filter="", output_fields=fields)
+            it = client.query_iterator(
+                self.physical(collection), batch_size=batch_size, filter="", output_fields=fields
+            )
             try:
                 while batch := it.next():
                     items = [row_item(row) for row in batch]
@@ -499,6 +620,7 @@ class Store:
         wanted = list(dict.fromkeys(ids))
         client = self._require()
         memory = self._memory
+        twins = self._twins_to_maintain()
         removed = 0
         with _writing(memory):
             try:
@@ -507,15 +629,22 @@ class Store:
                     for start in range(0, len(wanted), _GET_BATCH):
                         chunk = wanted[start : start + _GET_BATCH]
                         expr = ids_filter(chunk)
-                        n = _count(client, name, expr)
+                        n = _count(client, self.physical(name), expr)
                         if n:
-                            client.delete(name, filter=expr)
+                            held = twins.groups_of(name, expr) if twins else {}
+                            client.delete(self.physical(name), filter=expr)
                             removed += n
                             touched = True
+                            if twins is not None:
+                                by_group: dict[str, list[str]] = {}
+                                for item_id, groups in held.items():
+                                    for g in groups:
+                                        by_group.setdefault(g, []).append(item_id)
+                                twins.delete(name, {g: ids_filter(v) for g, v in by_group.items()})
                             if memory is not None:
                                 memory.delete_ids(name, chunk)
                     if touched and self._flush_writes:
-                        client.flush(name)
+                        client.flush(self.physical(name))
             except MilvusException as exc:
                 raise self._translate(exc) from exc
         return removed
@@ -584,29 +713,17 @@ class Store:
     ) -> list[tuple[Item, float]]:
         _check_collection(collection)
         _check_limit(limit)
-        expr = build_filter(flt)  # also validates every value, whichever engine answers
+        expr = build_filter(flt)  # also validates every value, whichever backend answers
         if expr == MATCH_NOTHING:
             return []
         query = np.asarray(vector, dtype=np.float32).reshape(-1)
         if query.shape[0] != self._dim:
             raise ValueError(f"query vector has dim {query.shape[0]}, the store expects {self._dim}")
-        client = self._require()
-        memory = self._searchable()
-        if memory is not None:
-            return [(h.item, h.score) for h in memory.search_dense(collection, query, limit=limit, flt=flt)]
+        self._require()
         try:
-            res = client.search(
-                collection,
-                data=[query.tolist()],
-                anns_field="dense",
-                limit=limit,
-                filter=expr,
-                output_fields=list(schema.OUTPUT_FIELDS),
-                search_params={"metric_type": "COSINE", "params": {"ef": max(limit, _HNSW_EF_MIN)}},
-            )
+            return self._backend().dense(collection, query, limit=limit, flt=flt)
         except MilvusException as exc:
             raise self._translate(exc) from exc
-        return [(row_item(h["entity"]), float(h["distance"])) for h in res[0]]
 
     def _search_bm25(
         self, collection: str, text: str, limit: int, flt: SearchFilter
@@ -616,25 +733,27 @@ class Store:
         expr = build_filter(flt)
         if expr == MATCH_NOTHING or not text.strip():
             return []
-        client = self._require()
+        self._require()
         text = truncate_utf8(text, schema.TEXT_MAX)
-        memory = self._searchable()
-        if memory is not None:
-            return [(h.item, h.score) for h in memory.search_bm25(collection, text, limit=limit, flt=flt)]
         try:
-            res = client.search(
-                collection,
-                data=[text],
-                anns_field="sparse",
-                limit=limit,
-                filter=expr,
-                output_fields=list(schema.OUTPUT_FIELDS),
-                search_params={"metric_type": "BM25"},
-            )
+            return self._backend().bm25(collection, text, limit=limit, flt=flt)
         except MilvusException as exc:
             raise self._translate(exc) from exc
-        # Lite 3.x returns BM25 scores negated, a server positive; true BM25 is never negative.
-        return [(row_item(h["entity"]), abs(float(h["distance"]))) for h in res[0]]
+
+    def _twins_to_maintain(self) -> GroupBm25 | None:
+        """The per-group BM25 collections writes must keep in step, or None where this Store
+        searches its in-process index, which then marks them stale once (milvus.group_bm25)."""
+        twins = self._twins
+        if twins is None:
+            return None
+        if not self.searches_in_memory:
+            return twins
+        if not self._twins_marked_absent:
+            for name in COLLECTIONS:
+                if twins.state(name) != schema.GROUP_BM25_ABSENT:
+                    twins.mark(name, schema.GROUP_BM25_ABSENT)
+            self._twins_marked_absent = True
+        return None
 
 
 # pymilvus keeps one in-process Lite server per path for the whole process (a module-level
