@@ -270,6 +270,8 @@ class Store:
                 except AnalyzerDriftError as exc:
                     log.error("in-memory search index disabled: %s", exc)
                     self._use_memory_index = False
+                    # Milvus answers from now on: it needs the per-group BM25 collections
+                    self._prepare_twins(self._require())
                     return 0
                 memory.warm_analyzer()
             log.info(
@@ -721,7 +723,7 @@ class Store:
             raise ValueError(f"query vector has dim {query.shape[0]}, the store expects {self._dim}")
         self._require()
         try:
-            return self._backend().dense(collection, query, limit=limit, flt=flt)
+            return _ordered(self._backend().dense(collection, query, limit=limit, flt=flt))
         except MilvusException as exc:
             raise self._translate(exc) from exc
 
@@ -736,7 +738,7 @@ class Store:
         self._require()
         text = truncate_utf8(text, schema.TEXT_MAX)
         try:
-            return self._backend().bm25(collection, text, limit=limit, flt=flt)
+            return _ordered(self._backend().bm25(collection, text, limit=limit, flt=flt))
         except MilvusException as exc:
             raise self._translate(exc) from exc
 
@@ -794,6 +796,12 @@ def _term_counts(sparse: Any) -> TermCounts:
         return {int(k): float(v) for k, v in sparse.items()}
     coo = sparse.tocoo()
     return {int(k): float(v) for k, v in zip(coo.col, coo.data, strict=True)}
+
+
+def _ordered(hits: list[tuple[Item, float]]) -> list[tuple[Item, float]]:
+    """Best first; scores equal to 5 decimals are ties, broken by item id. Engines order ties (and
+    float noise) differently, and rank-based fusion (RRF) would carry that into the results."""
+    return sorted(hits, key=lambda h: (-round(h[1], 5), h[0].id))
 
 
 def _writing(memory: MemoryIndex | None) -> AbstractContextManager[Any]:
