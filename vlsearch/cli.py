@@ -321,15 +321,46 @@ def evaluate(
     rerank: Annotated[
         bool, typer.Option(help="Media sets: also score reranked results when a reranker is available.")
     ] = True,
+    milvus_uri: Annotated[
+        str,
+        typer.Option(
+            "--milvus-uri",
+            help="Evaluate through this Milvus server (http://host:19530) instead of a fresh embedded "
+            "store: the set goes into collections under a fresh prefix, dropped afterwards.",
+        ),
+    ] = "",
+    milvus_token: Annotated[str, typer.Option("--milvus-token", help="Token for --milvus-uri.")] = "",
+    catalog_url: Annotated[
+        str,
+        typer.Option(
+            "--catalog-url",
+            help="Catalog database for the server path (default: a temp SQLite file); the set's "
+            "documents are removed afterwards.",
+        ),
+    ] = "",
+    compare_embedded: Annotated[
+        bool,
+        typer.Option(
+            "--compare-embedded",
+            help="With --milvus-uri: also run the embedded path in the same invocation (same query "
+            "vectors, same passages) and report both.",
+        ),
+    ] = False,
 ) -> None:
     """Evaluate retrieval quality on a BEIR-layout set in a fresh temporary store.
 
     A set whose corpus rows name files (`path`) or whose queries carry an `image` or `video` is
-    ingested file by file and searched through the full service, scored per query modality."""
+    ingested file by file and searched through the full service, scored per query modality.
+    nDCG@10 uses trec_eval's linear gain."""
     from vlsearch.eval.media import evaluate_media_set, load_media_set
-    from vlsearch.eval.runner import DEFAULT_MODES, run_eval
+    from vlsearch.eval.runner import DEFAULT_MODES, EMBEDDED, EvalTarget, run_eval
+
+    if (catalog_url or compare_embedded or milvus_token) and not milvus_uri:
+        raise typer.BadParameter("--catalog-url, --milvus-token and --compare-embedded go with --milvus-uri")
 
     media_set = load_media_set(corpus, queries, qrels)
+    if media_set.has_media and milvus_uri:
+        raise typer.BadParameter("--milvus-uri evaluates text sets; media sets run on an embedded store")
     if media_set.has_media:
         media_report = evaluate_media_set(get_settings(), media_set, rerank=rerank)
         if report_dir is not None:
@@ -351,6 +382,16 @@ def evaluate(
         top_k=top_k,
         modes=tuple(mode or DEFAULT_MODES),
         embedders=tuple(embedder) if embedder else None,
+        targets=(
+            (EMBEDDED,) * compare_embedded
+            + (
+                EvalTarget(
+                    path="server", milvus_uri=milvus_uri, milvus_token=milvus_token, catalog_url=catalog_url
+                ),
+            )
+            if milvus_uri
+            else (EMBEDDED,)
+        ),
     )
     if as_json:
         console.print_json(report.to_json())

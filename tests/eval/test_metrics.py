@@ -20,10 +20,34 @@ def test_ndcg_by_hand() -> None:
     dcg = 1 / math.log2(2) + 1 / math.log2(4)
     idcg = 1 / math.log2(2) + 1 / math.log2(3)
     assert ndcg(["a", "x", "b"], {"a": 1, "b": 1}) == pytest.approx(dcg / idcg)
-    # graded: gain 2^2-1 = 3 for the grade-2 doc
+    # graded: linear gain, 2 for the grade-2 doc (trec_eval's ndcg_cut)
     assert ndcg(["b", "a"], {"a": 2, "b": 1}) == pytest.approx(
-        (1 + 3 / math.log2(3)) / (3 + 1 / math.log2(3))
+        (1 + 2 / math.log2(3)) / (2 + 1 / math.log2(3))
     )
+
+
+def test_metrics_equal_trec_eval() -> None:
+    """Against trec_eval itself (pytrec_eval): graded and binary qrels, ties-free runs, misses."""
+    import random
+
+    import pytrec_eval
+
+    rng = random.Random(7)
+    docs = [f"d{i}" for i in range(40)]
+    qrels = {f"q{q}": {d: rng.choice((0, 1, 1, 2, 3)) for d in rng.sample(docs, 6)} for q in range(30)}
+    run = {q: rng.sample(docs, 25) for q in qrels}
+    scored = {q: {d: float(len(ranked) - i) for i, d in enumerate(ranked)} for q, ranked in run.items()}
+    ref = pytrec_eval.RelevanceEvaluator(qrels, {"ndcg_cut.10", "recall.10", "recall.1"}).evaluate(scored)
+    for q, ranked in run.items():
+        assert ndcg(ranked, qrels[q], k=10) == pytest.approx(ref[q]["ndcg_cut_10"], abs=1e-9)
+        if any(g > 0 for g in qrels[q].values()):
+            assert recall(ranked, qrels[q], k=10) == pytest.approx(ref[q]["recall_10"], abs=1e-9)
+            assert recall(ranked, qrels[q], k=1) == pytest.approx(ref[q]["recall_1"], abs=1e-9)
+    # reciprocal rank @10: trec_eval's recip_rank is uncut; cut the run at 10 for the comparison
+    cut = {q: {d: float(10 - i) for i, d in enumerate(r[:10])} for q, r in run.items()}
+    rr = pytrec_eval.RelevanceEvaluator(qrels, {"recip_rank"}).evaluate(cut)
+    for q, ranked in run.items():
+        assert reciprocal_rank(ranked, qrels[q]) == pytest.approx(rr[q]["recip_rank"], abs=1e-9)
 
 
 def test_recall_and_run_means() -> None:

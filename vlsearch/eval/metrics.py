@@ -21,10 +21,12 @@ def recall(ranked: Sequence[str], relevant: Mapping[str, int], *, k: int) -> flo
 
 
 def ndcg(ranked: Sequence[str], relevant: Mapping[str, int], *, k: int = 10) -> float:
-    """Graded gain (2^g − 1) with log2 discount, as trec_eval/BEIR compute it."""
-    dcg = sum((2 ** relevant.get(doc, 0) - 1) / math.log2(i + 1) for i, doc in enumerate(ranked[:k], 1))
+    """Linear gain (the grade itself) with log2 discount: trec_eval's ndcg_cut, which BEIR reports
+    through pytrec_eval (tests/eval/test_metrics.py checks against it). The exponential gain
+    2^g - 1 of Burges et al. differs only for grades above 1; every set here is binary."""
+    dcg = sum(max(relevant.get(doc, 0), 0) / math.log2(i + 1) for i, doc in enumerate(ranked[:k], 1))
     ideal = sorted((g for g in relevant.values() if g > 0), reverse=True)[:k]
-    idcg = sum((2**g - 1) / math.log2(i + 1) for i, g in enumerate(ideal, 1))
+    idcg = sum(g / math.log2(i + 1) for i, g in enumerate(ideal, 1))
     return dcg / idcg if idcg > 0 else 0.0
 
 
