@@ -89,8 +89,20 @@ def test_eval_through_a_server_matches_the_embedded_path_and_cleans_up(tmp_path:
 
 def test_server_options_need_a_server_uri(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "vlsearch", "eval", "--corpus", "c", "--queries", "q", "--qrels", "r"]
-        + ["--catalog-url", "sqlite:///x.db"],
+        [
+            sys.executable,
+            "-m",
+            "vlsearch",
+            "eval",
+            "--corpus",
+            "c",
+            "--queries",
+            "q",
+            "--qrels",
+            "r",
+            "--catalog-url",
+            "x",
+        ],
         env={**os.environ, "VLSEARCH_DATA_DIR": str(tmp_path), "COLUMNS": "300"},
         capture_output=True,
         text=True,

@@ -51,23 +51,32 @@ def test_the_schema_states_analyzer_k1_and_b_and_milvus_reads_them_back(tmp_path
         store.close()
 
 
-def test_lite_ranks_with_the_stated_k1_not_its_own_default(tmp_path: Path) -> None:
-    """Lite 3.2.2 reads only the `params` key of index parameters: without it k1 would be 1.5."""
+def test_lite_ranks_with_the_stated_k1_not_its_own_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lite 3.2.2 reads only the `params` key of index parameters: without it, it would rank with its
+    own k1 of 1.5. Stated here as 1.2 (Milvus's default) to tell the two apart."""
+    monkeypatch.setattr(schema, "BM25_K1", 1.2)
     texts = ["pump pump valve", "valve fan", "fan fan fan power", "电源 模块"]
-    store = Store(uri=str(tmp_path / "k.db"), dim=DIM, embedder_id="t", memory_index=False)
-    store.connect()
+    engine = Store(uri=str(tmp_path / "k.db"), dim=DIM, embedder_id="t", memory_index=False)
+    index = Store(uri=str(tmp_path / "i.db"), dim=DIM, embedder_id="t")
     try:
-        store.upsert([_row(k, t) for k, t in enumerate(texts)], _vectors(np.random.default_rng(0), 4))
-        hits = store.search_bm25("chunks", "pump", limit=5, flt=SearchFilter())
+        for store in (engine, index):
+            store.connect()
+            store.upsert([_row(k, t) for k, t in enumerate(texts)], _vectors(np.random.default_rng(0), 4))
         # by hand: N 4, df 1, dl 3, avgdl (3 + 2 + 4 + 2) / 4
-        k1, b = schema.BM25_K1, schema.BM25_B
+        b = schema.BM25_B
         idf = math.log((4 - 1 + 0.5) / (1 + 0.5) + 1)
-        want = idf * 2 * (k1 + 1) / (2 + k1 * (1 - b + b * 3 / 2.75))
-        assert [c.item.id for c in hits] == ["r0"]
-        assert hits[0].score == pytest.approx(want, rel=1e-5)
-        assert abs(want - idf * 2 * 2.5 / (2 + 1.5 * (1 - b + b * 3 / 2.75))) > 0.01  # k1 1.5 differs
+        want = idf * 2 * 2.2 / (2 + 1.2 * (1 - b + b * 3 / 2.75))
+        lite_default = idf * 2 * 2.5 / (2 + 1.5 * (1 - b + b * 3 / 2.75))
+        assert abs(want - lite_default) > 0.01
+        for store in (engine, index):
+            hits = store.search_bm25("chunks", "pump", limit=5, flt=SearchFilter())
+            assert [c.item.id for c in hits] == ["r0"]
+            assert hits[0].score == pytest.approx(want, rel=1e-5)
     finally:
-        store.close()
+        engine.close()
+        index.close()
 
 
 @pytest.mark.parametrize("backend", ["lite", pytest.param("server", marks=pytest.mark.server)])
@@ -79,7 +88,7 @@ def test_run_analyzer_is_not_implemented_by_milvus_lite(
     uri = str(tmp_path / "a.db") if backend == "lite" else request.getfixturevalue("server_uri")
     store = Store(uri=uri, dim=DIM, embedder_id="t", collection_prefix="ra_")
     store.connect()
-    client = MilvusClient(uri=uri) if backend == "server" else store._require()
+    client = MilvusClient(uri=uri, dedicated=True) if backend == "server" else store._require()
     try:
         with pytest.raises(grpc.RpcError) as err:
             client.run_analyzer(["Pump 电源"], collection_name="ra_chunks", field_name="text")
@@ -120,7 +129,12 @@ def test_a_drifted_analyzer_turns_the_index_off_and_milvus_answers(
 
     import vlsearch.milvus.memory_index as mi
 
-    monkeypatch.setattr(mi, "term_counter", lambda analyzer: term_counter({"tokenizer": "standard"}))
+    # an analyzer that tokenises differently from the one that wrote the store: every word doubled
+    def doubled(analyzer: object) -> object:
+        real = term_counter(schema.analyzer_params("jieba"))
+        return lambda text: {k: 2 * v for k, v in real(text).items()}
+
+    monkeypatch.setattr(mi, "term_counter", doubled)
     store = Store(uri=uri, dim=DIM, embedder_id="t")
     store.connect()
     try:

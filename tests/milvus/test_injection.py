@@ -26,7 +26,7 @@ BREAKOUTS = (
 @pytest.fixture(scope="module")
 def raw(loaded: Loaded) -> Iterator[MilvusClient]:
     # A second client on the same store (in-process Lite shares its server), bypassing vlsearch.
-    client = MilvusClient(uri=loaded.uri)
+    client = MilvusClient(uri=loaded.uri, dedicated=True)  # a shared channel may have been GOAWAYed idle
     yield client
     client.close()
 

@@ -69,17 +69,8 @@ def _layout_2(client: MilvusClient, name: str) -> None:
     client.create_collection(name, schema=s, index_params=params, properties=props)
 
 
-@pytest.fixture(params=["lite", pytest.param("server", marks=pytest.mark.server)])
-def old_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str, list, np.ndarray]]:
-    """A layout-2 store holding rows, written with a bare MilvusClient as that release did."""
-    items = _items(random.Random(21), 120)
-    items = [it.__class__(**{**it.__dict__, "text": it.text.title()}) for it in items]  # mixed case
-    vectors = _vectors(np.random.default_rng(21), len(items))
-    if request.param == "lite":
-        uri, prefix = str(tmp_path / "old.db"), ""
-    else:
-        uri, prefix = request.getfixturevalue("server_uri"), f"old{random.Random().randrange(10**9)}_"
-    client = MilvusClient(uri=uri)
+def _write_layout_2(uri: str, prefix: str, items: list, vectors: np.ndarray) -> None:
+    client = MilvusClient(uri=uri, dedicated=True)  # never the shared channel other tests use
     for name in COLLECTIONS:
         _layout_2(client, prefix + name)
     for name in COLLECTIONS:
@@ -89,7 +80,25 @@ def old_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[
         client.upsert(prefix + name, rows)
         client.flush(prefix + name)
     client.close()
-    yield uri, prefix, items, vectors
+
+
+@pytest.fixture(params=["lite", pytest.param("server", marks=pytest.mark.server)])
+def old_store(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[str, str, str, list, np.ndarray]]:
+    """A layout-2 store holding rows, written with a bare MilvusClient as that release did, and an
+    embedded layout-2 copy of the same rows to compare with."""
+    items = _items(random.Random(21), 120)
+    items = [it.__class__(**{**it.__dict__, "text": it.text.title()}) for it in items]  # mixed case
+    vectors = _vectors(np.random.default_rng(21), len(items))
+    if request.param == "lite":
+        uri, prefix = str(tmp_path / "old.db"), ""
+    else:
+        uri, prefix = request.getfixturevalue("server_uri"), f"old{random.Random().randrange(10**9)}_"
+    _write_layout_2(uri, prefix, items, vectors)
+    reference = str(tmp_path / "reference.db")
+    _write_layout_2(reference, "", items, vectors)
+    yield uri, prefix, reference, items, vectors
     if request.param == "server":
         cleanup = Store(uri=uri, dim=DIM, embedder_id="t", collection_prefix=prefix)
         cleanup.connect()
@@ -97,37 +106,45 @@ def old_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[
         cleanup.close()
 
 
-def test_a_layout_2_store_is_upgraded_and_ranks_like_a_new_one(
-    old_store: tuple[str, str, list, np.ndarray], tmp_path: Path
+def test_a_layout_2_store_is_upgraded_in_place_and_keeps_its_analyzer(
+    old_store: tuple[str, str, str, list, np.ndarray],
 ) -> None:
-    uri, prefix, items, vectors = old_store
+    """Upgraded: k1/b stated, layout 3 recorded. The analyzer cannot change without rewriting the rows:
+    the store keeps layout 2's, the index reads it back, and Milvus's engine and the in-process index
+    (of an embedded copy) rank its rows alike, filters and groups included."""
+    uri, prefix, reference, items, _ = old_store
     store = Store(uri=uri, dim=DIM, embedder_id="t", collection_prefix=prefix)
     store.connect()
-    fresh = Store(uri=str(tmp_path / "fresh.db"), dim=DIM, embedder_id="t", memory_index=False)
-    fresh.connect()
+    engine = Store(uri=uri, dim=DIM, embedder_id="t", collection_prefix=prefix, memory_index=False)
+    engine.connect()
+    index = Store(uri=reference, dim=DIM, embedder_id="t")
+    index.connect()
     try:
         client = store._require()
         for name in COLLECTIONS:
             physical = store.physical(name)
-            props = client.describe_collection(physical)["properties"]
-            assert props[schema.PROP_SCHEMA] == schema.SCHEMA_VERSION
-            index = client.describe_index(physical, "sparse")
-            assert index["params"]["bm25_k1"] == schema.BM25_K1
-        assert store.count() == len(items)
-        fresh.upsert(items, vectors)
+            desc = client.describe_collection(physical)
+            assert desc["properties"][schema.PROP_SCHEMA] == schema.SCHEMA_VERSION
+            assert client.describe_index(physical, "sparse")["params"]["bm25_k1"] == schema.BM25_K1
+            text = next(f for f in desc["fields"] if f["name"] == "text")
+            assert text["params"]["analyzer_params"] == '{"tokenizer": "jieba"}'
+        assert store.count() == engine.count() == len(items)
+        assert index.searches_in_memory and not engine.searches_in_memory
         rng = random.Random(5)
         for _ in range(6):
             text = " ".join(rng.choices(WORDS, k=3)).upper()
+            dense_q = _vectors(np.random.default_rng(rng.randrange(1000)), 1)[0]
             for flt in FILTERS:
-                theirs = fresh.search_bm25("chunks", text, limit=10, flt=flt)
-                mine = store.search_bm25("chunks", text, limit=10, flt=flt)
+                theirs = engine.search_bm25("chunks", text, limit=10, flt=flt)
+                mine = index.search_bm25("chunks", text, limit=10, flt=flt)
+                assert len(mine) == len(theirs), flt
                 _same_ranking(mine, theirs, tol=1e-3)
-                dense_q = _vectors(np.random.default_rng(rng.randrange(1000)), 1)[0]
-                got = store.search_dense("chunks", dense_q, limit=5, flt=flt)
-                want = fresh.search_dense("chunks", dense_q, limit=5, flt=flt)
+                got = engine.search_dense("chunks", dense_q, limit=5, flt=flt)
+                want = index.search_dense("chunks", dense_q, limit=5, flt=flt)
                 assert [c.item.id for c in got] == [c.item.id for c in want]
     finally:
-        fresh.close()
+        index.close()
+        engine.close()
         store.close()
     again = Store(uri=uri, dim=DIM, embedder_id="t", collection_prefix=prefix)
     again.connect()  # already at layout 3: nothing to do

@@ -29,9 +29,9 @@ _HNSW_EF_MIN = 64
 
 class SearchBackend(Protocol):
     def dense(
-        self, collection: str, query: np.ndarray, *, limit: int, flt: SearchFilter
-    ) -> list[tuple[Item, float]]:
-        """Nearest rows by cosine similarity, best first."""
+        self, collection: str, queries: np.ndarray, *, limit: int, flt: SearchFilter
+    ) -> list[list[tuple[Item, float]]]:
+        """Nearest rows by cosine similarity, best first, for each row of `queries` (k, dim)."""
         ...
 
     def bm25(self, collection: str, text: str, *, limit: int, flt: SearchFilter) -> list[tuple[Item, float]]:
@@ -56,18 +56,18 @@ class MilvusBackend:
         self._twins = twins
 
     def dense(
-        self, collection: str, query: np.ndarray, *, limit: int, flt: SearchFilter
-    ) -> list[tuple[Item, float]]:
+        self, collection: str, queries: np.ndarray, *, limit: int, flt: SearchFilter
+    ) -> list[list[tuple[Item, float]]]:
         res = self._client.search(
             self._physical(collection),
-            data=[query.tolist()],
+            data=queries.tolist(),
             anns_field="dense",
             limit=limit,
             filter=build_filter(flt, groups_array=self._groups_array),
             output_fields=list(schema.OUTPUT_FIELDS),
             search_params={"metric_type": "COSINE", "params": {"ef": max(limit, _HNSW_EF_MIN)}},
         )
-        return [(row_item(h["entity"]), float(h["distance"])) for h in res[0]]
+        return [[(row_item(h["entity"]), float(h["distance"])) for h in hits] for hits in res]
 
     def bm25(self, collection: str, text: str, *, limit: int, flt: SearchFilter) -> list[tuple[Item, float]]:
         if flt.groups is not None:
@@ -96,9 +96,10 @@ class IndexBackend:
         self._memory = memory
 
     def dense(
-        self, collection: str, query: np.ndarray, *, limit: int, flt: SearchFilter
-    ) -> list[tuple[Item, float]]:
-        return [(h.item, h.score) for h in self._memory.search_dense(collection, query, limit=limit, flt=flt)]
+        self, collection: str, queries: np.ndarray, *, limit: int, flt: SearchFilter
+    ) -> list[list[tuple[Item, float]]]:
+        found = self._memory.search_dense(collection, queries, limit=limit, flt=flt)
+        return [[(h.item, h.score) for h in hits] for hits in found]
 
     def bm25(self, collection: str, text: str, *, limit: int, flt: SearchFilter) -> list[tuple[Item, float]]:
         return [(h.item, h.score) for h in self._memory.search_bm25(collection, text, limit=limit, flt=flt)]

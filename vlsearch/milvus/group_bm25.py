@@ -33,6 +33,7 @@ from typing import Any
 from pymilvus import MilvusClient
 
 from vlsearch.milvus import schema
+from vlsearch.milvus.bm25 import Bm25Definition
 from vlsearch.milvus.filters import check_value, doc_filter, ids_filter
 
 log = logging.getLogger(__name__)
@@ -65,9 +66,15 @@ class GroupBm25:
         self._dim = dim
         self._analyzer = analyzer
         self._lite = lite  # Lite searches unflushed rows by brute force: flush after writes
+        self._definitions: dict[str, Bm25Definition] = {}
         self._known: set[str] = set()
         self._listed_at = 0.0
         self._lock = threading.Lock()
+
+    def define(self, collection: str, definition: Bm25Definition) -> None:
+        """The BM25 definition of a collection, which its twins copy (analyzer, k1, b): a collection
+        made by an earlier layout keeps its own analyzer, and so must its twins."""
+        self._definitions[collection] = definition
 
     def name(self, collection: str, group: str) -> str:
         return self._physical(collection) + twin_suffix(group)
@@ -82,16 +89,19 @@ class GroupBm25:
                 self._listed_at = time.monotonic()
             return set(self._known)
 
-    def _ensure(self, name: str) -> None:
+    def _ensure(self, collection: str, name: str) -> None:
         if name in self._existing():
             return
         if not self._client.has_collection(name):
+            definition = self._definitions[collection]
             params = self._client.prepare_index_params()
-            schema.add_sparse_index(params)
+            schema.add_sparse_index(params, k1=definition.k1, b=definition.b)
             try:
                 self._client.create_collection(
                     name,
-                    schema=schema.build_schema(self._dim, self._analyzer, dense=False),
+                    schema=schema.build_schema(
+                        self._dim, self._analyzer, dense=False, analyzer_config=definition.analyzer
+                    ),
                     index_params=params,
                 )
             except Exception:
@@ -183,7 +193,7 @@ class GroupBm25:
         written = 0
         for g, group_rows in per_group.items():
             name = self.name(collection, g)
-            self._ensure(name)
+            self._ensure(collection, name)
             for start in range(0, len(group_rows), _BATCH):
                 self._client.upsert(name, group_rows[start : start + _BATCH])
             written += len(group_rows)

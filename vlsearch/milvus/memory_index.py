@@ -257,16 +257,17 @@ class CollectionIndex:
         self._masks[key] = mask
         return mask
 
-    def search_dense(self, query: np.ndarray, *, limit: int, flt: SearchFilter) -> list[IndexHit]:
+    def search_dense(self, queries: np.ndarray, *, limit: int, flt: SearchFilter) -> list[list[IndexHit]]:
+        """Nearest rows for each query row of `queries` (k, dim): one pass over the vectors for all
+        k (the matrix product costs about what one query does: it is bound by memory reads)."""
+        q = np.asarray(queries, dtype=np.float32).reshape(-1, self._dim)
         n = len(self._items)
         if n == 0:
-            return []
-        q = np.asarray(query, dtype=np.float32).reshape(-1)
-        norm = float(np.linalg.norm(q))
-        if norm == 0.0:
-            return []
-        scores = self._vectors[:n] @ (q / norm)
-        return self._top(scores, self.mask(flt), limit)
+            return [[] for _ in range(q.shape[0])]
+        norms = np.linalg.norm(q, axis=1)
+        scores = self._vectors[:n] @ (q / np.maximum(norms, 1e-30)[:, None]).T
+        mask = self.mask(flt)
+        return [self._top(scores[:, j], mask, limit) if norms[j] > 0 else [] for j in range(q.shape[0])]
 
     def search_bm25(self, text: str, *, limit: int, flt: SearchFilter) -> list[IndexHit]:
         """BM25 with the statistics of the caller's groups (collection-wide when flt.groups is None):
@@ -446,11 +447,12 @@ class MemoryIndex:
             return len(index) if doc_id is None else index.count_doc(doc_id)
 
     def search_dense(
-        self, collection: str, query: np.ndarray, *, limit: int, flt: SearchFilter
-    ) -> list[IndexHit]:
+        self, collection: str, queries: np.ndarray, *, limit: int, flt: SearchFilter
+    ) -> list[list[IndexHit]]:
+        """One hit list per query row."""
         with self._lock:
             assert self._data is not None, "build() the index before searching it"
-            return self._data[collection].search_dense(query, limit=limit, flt=flt)
+            return self._data[collection].search_dense(queries, limit=limit, flt=flt)
 
     def search_bm25(self, collection: str, text: str, *, limit: int, flt: SearchFilter) -> list[IndexHit]:
         with self._lock:

@@ -424,11 +424,15 @@ class Store:
         self._check_embedder(client, physical)
         # Lite reopens collections released; load is a no-op when already loaded.
         client.load_collection(physical)
+        definition = read_definition(
+            client.describe_collection(physical),
+            client.describe_index(physical, "sparse"),
+            lite=self._engine_lite,
+        )
+        if self._twins is not None:
+            self._twins.define(name, definition)
         if self._memory is not None:
-            index = client.describe_index(physical, "sparse")
-            self._memory.define(
-                name, read_definition(client.describe_collection(physical), index, lite=self._engine_lite)
-            )
+            self._memory.define(name, definition)
 
     def _check_embedder(self, client: MilvusClient, name: str) -> None:
         desc = client.describe_collection(name)
@@ -657,9 +661,18 @@ class Store:
         self, collection: str, vector: np.ndarray, *, limit: int, flt: SearchFilter
     ) -> list[Candidate]:
         """Nearest rows by cosine similarity (Candidate.score = similarity, higher is better)."""
+        return self.search_dense_many(collection, np.asarray(vector).reshape(1, -1), limit=limit, flt=flt)[0]
+
+    def search_dense_many(
+        self, collection: str, vectors: np.ndarray, *, limit: int, flt: SearchFilter
+    ) -> list[list[Candidate]]:
+        """search_dense for each row of `vectors` (k, dim), in one request (one pass in the index)."""
         return [
-            Candidate(item=item, score=score, dense_score=score, found_by=_FOUND_DENSE)
-            for item, score in self._search_dense(collection, vector, limit, flt)
+            [
+                Candidate(item=item, score=score, dense_score=score, found_by=_FOUND_DENSE)
+                for item, score in hits
+            ]
+            for hits in self._search_dense(collection, vectors, limit, flt)
         ]
 
     def search_bm25(self, collection: str, text: str, *, limit: int, flt: SearchFilter) -> list[Candidate]:
@@ -684,7 +697,7 @@ class Store:
         Fused here rather than with Milvus's RRFRanker so each Candidate keeps both raw scores."""
         if rrf_k < 0:
             raise ValueError(f"rrf_k must be >= 0, got {rrf_k}")
-        dense = self._search_dense(collection, vector, limit, flt)
+        dense = self._search_dense(collection, np.asarray(vector).reshape(1, -1), limit, flt)[0]
         lexical = self._search_bm25(collection, text, limit, flt)
         fused: dict[str, list[Any]] = {}  # id -> [rrf, item, dense, bm25]
         for rank, (item, score) in enumerate(dense, start=1):
@@ -711,21 +724,22 @@ class Store:
         ]
 
     def _search_dense(
-        self, collection: str, vector: np.ndarray, limit: int, flt: SearchFilter
-    ) -> list[tuple[Item, float]]:
+        self, collection: str, vectors: np.ndarray, limit: int, flt: SearchFilter
+    ) -> list[list[tuple[Item, float]]]:
         _check_collection(collection)
         _check_limit(limit)
+        queries = np.asarray(vectors, dtype=np.float32)
+        if queries.ndim != 2 or queries.shape[1] != self._dim:
+            raise ValueError(f"query vectors have shape {queries.shape}: the store expects dim {self._dim}")
         expr = build_filter(flt)  # also validates every value, whichever backend answers
         if expr == MATCH_NOTHING:
-            return []
-        query = np.asarray(vector, dtype=np.float32).reshape(-1)
-        if query.shape[0] != self._dim:
-            raise ValueError(f"query vector has dim {query.shape[0]}, the store expects {self._dim}")
+            return [[] for _ in range(queries.shape[0])]
         self._require()
         try:
-            return _ordered(self._backend().dense(collection, query, limit=limit, flt=flt))
+            found = self._backend().dense(collection, queries, limit=limit, flt=flt)
         except MilvusException as exc:
             raise self._translate(exc) from exc
+        return [_ordered(hits) for hits in found]
 
     def _search_bm25(
         self, collection: str, text: str, limit: int, flt: SearchFilter

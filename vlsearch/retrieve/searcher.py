@@ -15,6 +15,7 @@ import numpy as np
 from vlsearch.config import Settings
 from vlsearch.models.base import Embedder
 from vlsearch.retrieve.fusion import FusionConfig, FusionMode, fuse
+from vlsearch.retrieve.lanes import interleave_by_language, languages_meet, primary_query
 from vlsearch.types import COLLECTIONS, Candidate, EmbedInput, Modality, Query, Role
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,10 @@ class SearchStore(Protocol):
     def search_dense(
         self, collection: str, vector: np.ndarray, *, limit: int, flt: Any
     ) -> list[Candidate]: ...
+
+    def search_dense_many(
+        self, collection: str, vectors: np.ndarray, *, limit: int, flt: Any
+    ) -> list[list[Candidate]]: ...
 
     def search_bm25(self, collection: str, text: str, *, limit: int, flt: Any) -> list[Candidate]: ...
 
@@ -164,7 +169,13 @@ class Searcher:
         use_dense = vector is not None and mode is not FusionMode.BM25
         use_bm25 = bool(text.strip()) and mode is not FusionMode.DENSE
         flt = query.filters
-        calls: list[tuple[str, str, Callable[[], list[Candidate]]]] = []
+        # an English query to the two-lane ensemble: also the multilingual lane alone (lanes.py)
+        primary = (
+            primary_query(self._embedder, text, vector)
+            if use_dense and vector is not None and mode is not FusionMode.RRF
+            else None
+        )
+        calls: list[tuple[str, str, Callable[[], Any]]] = []
         for coll in collections:
             if mode is FusionMode.RRF and use_dense and use_bm25:
                 calls.append(
@@ -177,7 +188,12 @@ class Searcher:
                     )
                 )
                 continue
-            if use_dense:
+            if use_dense and primary is not None:
+                both = np.stack([np.asarray(vector, dtype=np.float32), primary])
+                calls.append(
+                    (coll, "lanes", _bind_dense(self._store.search_dense_many, coll, both, self._limit, flt))
+                )
+            elif use_dense:
                 calls.append(
                     (coll, "dense", _bind_dense(self._store.search_dense, coll, vector, self._limit, flt))
                 )
@@ -187,6 +203,12 @@ class Searcher:
                 )
         results = self._run(calls)
         dense = [r for (_, kind, _), r in zip(calls, results, strict=True) if kind == "dense"]
+        lanes = [r for (_, kind, _), r in zip(calls, results, strict=True) if kind == "lanes"]
+        if lanes:  # [ensemble, multilingual lane] per collection
+            if languages_meet([lst for pair in lanes for lst in pair]):
+                dense = [interleave_by_language(pair[1], pair[0]) for pair in lanes]
+            else:
+                dense = [pair[0] for pair in lanes]
         bm25 = [r for (_, kind, _), r in zip(calls, results, strict=True) if kind == "bm25"]
         if mode is FusionMode.RRF and use_dense and use_bm25:
             merged = sorted((c for r in results for c in r), key=lambda c: (-c.score, c.item.id))
@@ -218,13 +240,13 @@ class Searcher:
         self._emptiness[collection] = (now + _EMPTY_TTL_S, empty)
         return empty
 
-    def _run(self, calls: list[tuple[str, str, Callable[[], list[Candidate]]]]) -> list[list[Candidate]]:
+    def _run(self, calls: list[tuple[str, str, Callable[[], Any]]]) -> list[Any]:
         # An in-process index answers in well under a millisecond, less than a hand-off to a thread
         # costs; calls that wait on Milvus overlap in the pool.
         if len(calls) <= 1 or self._store.searches_in_memory:
             return [fn() for _, _, fn in calls]
         pool = self._executor()
-        futures: list[Future[list[Candidate]]] = [pool.submit(fn) for _, _, fn in calls]
+        futures: list[Future[Any]] = [pool.submit(fn) for _, _, fn in calls]
         return [f.result() for f in futures]
 
     def _executor(self) -> ThreadPoolExecutor:
@@ -242,9 +264,7 @@ def _bind(
     return lambda: fn(coll, vector, text, limit=limit, flt=flt, rrf_k=rrf_k)
 
 
-def _bind_dense(
-    fn: Callable[..., list[Candidate]], coll: str, vector: Any, limit: int, flt: Any
-) -> Callable[[], list[Candidate]]:
+def _bind_dense(fn: Callable[..., Any], coll: str, vector: Any, limit: int, flt: Any) -> Callable[[], Any]:
     return lambda: fn(coll, vector, limit=limit, flt=flt)
 
 

@@ -41,7 +41,8 @@ def free_port(host: str = _LOOPBACK) -> int:
 
 def _answers(uri: str) -> bool:
     try:
-        client = MilvusClient(uri=uri, timeout=2)
+        # dedicated: a shared channel left behind pings every 10 s and the server drops it idle
+        client = MilvusClient(uri=uri, timeout=2, dedicated=True)
     except MilvusException:
         return False
     try:
