@@ -783,9 +783,10 @@ def _term_counts(sparse: Any) -> TermCounts:
 
 
 def _ordered(hits: list[tuple[Item, float]]) -> list[tuple[Item, float]]:
-    """Best first; scores equal to 5 decimals are ties, broken by item id. Engines order ties (and
-    float noise) differently, and rank-based fusion (RRF) would carry that into the results."""
-    return sorted(hits, key=lambda h: (-round(h[1], 5), h[0].id))
+    """Best first, equal scores by item id: engines order ties differently, and rank-based fusion
+    (RRF) would carry that into the results. Exact equality only: near-duplicate texts differ in
+    the sixth decimal of their cosine, and that order is real."""
+    return sorted(hits, key=lambda h: (-h[1], h[0].id))
 
 
 def _writing(memory: MemoryIndex | None) -> AbstractContextManager[Any]:
