@@ -94,6 +94,12 @@ class Settings(BaseSettings):
     max_pages: int = Field(2000, description="most PDF pages / PPTX slides per file")
     max_uncompressed_mb: int = Field(1024, description="zip-bomb guard for DOCX/PPTX/XLSX")
     max_figures_per_doc: int = Field(200, description="most embedded figures indexed per document")
+    max_page_previews: int = Field(
+        500,
+        ge=0,
+        description="PDF text pages rendered per document as the image their hits show, with the "
+        "matching lines boxed (JPEG, 1200 px); later pages' hits show no boxes",
+    )
     max_video_seconds: float = Field(600.0, description="longest video accepted for ingest")
     max_query_video_seconds: float = Field(
         120.0,

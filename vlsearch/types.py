@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
+from vlsearch.evidence.boxes import NO_LINES, Box, LineBoxes
+
 
 class Modality(StrEnum):
     """What a searchable row is; each modality lives in its own Milvus collection."""
@@ -126,6 +128,14 @@ class TextBlock:
 
 
 @dataclass(frozen=True)
+class TextLine:
+    """One line of text as it appears on a page or image, its box normalised to [0, 1] of it."""
+
+    text: str
+    box: Box
+
+
+@dataclass(frozen=True)
 class ImageBlock:
     """An extracted image: standalone photo, embedded figure, page render or video keyframe."""
 
@@ -134,6 +144,20 @@ class ImageBlock:
     modality: Modality = Modality.IMAGE  # IMAGE or FRAME
     context: str = ""  # caption / nearby paragraph, searchable together with OCR text
     kind: str = "figure"  # figure | photo | page | keyframe
+    lines: tuple[TextLine, ...] = ()  # OCR lines on this image, in reading order
+
+
+@dataclass(frozen=True)
+class PageLayout:
+    """Where the text of one PDF page sits, so its text chunks can show their lines on the page.
+
+    `image`: the page rendered (encoded), the media of the page's text hits; empty when the page
+    is already an image row (a scanned page, whose render is that row's media) or over the cap.
+    """
+
+    page: int
+    lines: tuple[TextLine, ...]
+    image: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -146,6 +170,7 @@ class Extraction:
     images: tuple[ImageBlock, ...] = ()
     warnings: tuple[str, ...] = ()
     meta: Mapping[str, Any] = field(default_factory=dict)
+    pages: tuple[PageLayout, ...] = ()  # text line positions per PDF page (see PageLayout)
 
 
 @dataclass(frozen=True)
@@ -161,8 +186,11 @@ class Item:
     name: str
     doc_type: str
     groups: tuple[str, ...]
-    media: str = ""  # path relative to the data dir of the stored image / keyframe ("" for text)
-    thumbnail: str = ""  # path relative to the data dir of a small preview ("" for text)
+    media: str = ""  # path relative to the data dir of the stored image / keyframe / page render
+    thumbnail: str = ""  # path relative to the data dir of a small preview
+    # where lines of `text` sit on `media` (evidence.boxes); not part of the row id, and empty for
+    # rows without positions (DOCX, HTML, spreadsheets) and rows stored before positions existed
+    lines: LineBoxes = NO_LINES
 
     @property
     def collection(self) -> str:
@@ -200,12 +228,31 @@ class Candidate:
 
 
 @dataclass(frozen=True)
+class Highlight:
+    """A line of a hit that matches the query, boxed on the hit's media."""
+
+    box: Box  # [0, 1] of the media (page render, figure, slide image, keyframe)
+    text: str
+    score: float  # 0..1: the share of the query's term weight the line holds
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Where a hit answers the query: boxes on its media and the query's words in its snippet."""
+
+    highlights: tuple[Highlight, ...] = ()  # best first
+    snippet: str = ""  # the passage shown for the hit (a window of its text around the best match)
+    snippet_spans: tuple[tuple[int, int], ...] = ()  # [start, end) of query words in `snippet`
+
+
+@dataclass(frozen=True)
 class Hit:
     """A final result: candidate plus optional rerank score and its rank (1-based)."""
 
     candidate: Candidate
     rank: int
     rerank_score: float | None = None
+    evidence: Evidence | None = None  # set by the search service when it highlights
 
     @property
     def item(self) -> Item:
@@ -236,6 +283,10 @@ class Hit:
             "bm25_score": self.candidate.bm25_score,
             "rerank_score": self.rerank_score,
             "found_by": list(self.candidate.found_by),
+            "highlights": [
+                {"box": list(h.box), "text": h.text, "score": h.score}
+                for h in (self.evidence.highlights if self.evidence else ())
+            ],
         }
 
 

@@ -25,6 +25,7 @@ from vlsearch.errors import PathNotAllowedError, VlsearchError
 from vlsearch.ingest.sniff import sniff
 from vlsearch.models.base import RerankInput
 from vlsearch.rerank.inputs import VIDEO_SUFFIXES
+from vlsearch.types import Modality
 
 
 class MediaResolver:
@@ -151,7 +152,12 @@ class MediaResolver:
         if not items or not self._caller.can_see(items[0].groups):
             raise not_found("item", item_id)
         item = items[0]
-        image = str(data_file(self._state.runtime.settings, item.media)) if item.media else None
+        # a text row's media is its page preview, shown with hits; the row itself is text
+        image = (
+            str(data_file(self._state.runtime.settings, item.media))
+            if item.media and item.modality is not Modality.TEXT
+            else None
+        )
         return item.text, image
 
     def _document(self, doc_id: str) -> tuple[str, str]:

@@ -27,6 +27,7 @@ class Limits:
     max_zip_entries: int = 20_000
     max_figures_per_doc: int = 200
     max_page_renders: int = 300  # scanned PDF pages rendered for OCR (~0.3-1 MB of PNG each)
+    max_page_previews: int = 500  # text pages rendered to show hits' line boxes on (~0.1-0.3 MB JPEG)
     max_sheet_rows: int = 200_000  # per XLSX sheet; later rows are skipped with a warning
     # read by vlsearch.media (MediaLimits.coerce) when the same Limits is passed for image/video
     max_video_seconds: float = 600.0
@@ -41,6 +42,7 @@ class Limits:
             max_image_pixels=settings.max_image_pixels,
             max_uncompressed_bytes=settings.max_uncompressed_mb * _MB,
             max_figures_per_doc=settings.max_figures_per_doc,
+            max_page_previews=settings.max_page_previews,
             max_video_seconds=settings.max_video_seconds,
             keyframe_fps=settings.keyframe_fps,
             max_keyframes=settings.max_keyframes,

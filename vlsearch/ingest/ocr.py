@@ -37,6 +37,8 @@ class OcrResult:
     text: str  # lines in reading order joined by "\n"; "" when nothing was read
     lines: tuple[OcrLine, ...] = ()
     elapsed_ms: float = 0.0
+    width: int = 0  # size of the image read, which the line boxes are in
+    height: int = 0
 
 
 class OcrEngine:
@@ -114,7 +116,7 @@ class OcrEngine:
         elapsed = (time.perf_counter() - started) * 1000.0
         txts = getattr(out, "txts", None)
         if not txts:
-            return OcrResult(text="", lines=(), elapsed_ms=elapsed)
+            return OcrResult(text="", lines=(), elapsed_ms=elapsed, width=img.width, height=img.height)
         lines: list[OcrLine] = []
         for text, score, box in zip(txts, out.scores, out.boxes, strict=True):
             cleaned = str(text).strip()
@@ -122,7 +124,13 @@ class OcrEngine:
                 continue  # LEDs, screws and rails read as "●" or "_": symbols alone are never text
             points = tuple((float(x) * scale_back, float(y) * scale_back) for x, y in np.asarray(box)[:4])
             lines.append(OcrLine(text=cleaned, score=float(score), box=points))  # type: ignore[arg-type]
-        return OcrResult(text="\n".join(line.text for line in lines), lines=tuple(lines), elapsed_ms=elapsed)
+        return OcrResult(
+            text="\n".join(line.text for line in lines),
+            lines=tuple(lines),
+            elapsed_ms=elapsed,
+            width=img.width,
+            height=img.height,
+        )
 
 
 def _as_rgb_image(image: Image.Image | np.ndarray | bytes | Path) -> Image.Image:

@@ -20,6 +20,7 @@ import numpy as np
 
 from vlsearch.catalog import Catalog, DocStatus, DocumentRecord, FileResult
 from vlsearch.errors import InputRejectedError, TooLargeError, VlsearchError
+from vlsearch.evidence.align import locate_lines
 from vlsearch.ids import doc_id_for, item_id_for, sha256_bytes, sha256_file
 from vlsearch.ingest.chunking import chunk_blocks
 from vlsearch.ingest.isolation import IsolatedExtractor, IsolationSettings
@@ -33,10 +34,21 @@ from vlsearch.ingest.stored import (
     version_path,
 )
 from vlsearch.media import save_image_variants
+from vlsearch.media.store import StoredMedia
 from vlsearch.milvus import Store
 from vlsearch.models.base import Embedder
 from vlsearch.models.gate import lease_of
-from vlsearch.types import Document, EmbedInput, Extraction, Item, Locator, Modality, Role, TextBlock
+from vlsearch.types import (
+    Document,
+    EmbedInput,
+    Extraction,
+    Item,
+    Locator,
+    Modality,
+    PageLayout,
+    Role,
+    TextBlock,
+)
 
 if TYPE_CHECKING:
     from vlsearch.config import Settings
@@ -297,7 +309,9 @@ class IngestPipeline:
             stale = [i for i in self._store.item_ids(doc.id) if i not in keep]
             if stale:
                 old = self._store.get(stale)
-                stale_media = [p for item in old for p in (item.media, item.thumbnail) if p]
+                # a page render is the media of every text row of its page: keep what kept rows show
+                shown = {p for item in prepared.items for p in (item.media, item.thumbnail) if p}
+                stale_media = {p for item in old for p in (item.media, item.thumbnail) if p} - shown
                 self._store.delete_ids(stale)
                 for rel in stale_media:
                     (self._settings.data_dir / rel).unlink(missing_ok=True)
@@ -358,19 +372,40 @@ class IngestPipeline:
             size_bytes=size,
             title=printable(extraction.title).strip() or name,
         )
-        items = self._text_items(document, extraction.blocks)
-        items += self._visual_items(document, extraction)
+        visual = self._visual_items(document, extraction)
+        # a scanned page's render (an image row's media) is also what its OCR text chunks show
+        page_media = {
+            item.locator.page: StoredMedia(item.media, item.thumbnail)
+            for item, image in zip(visual, extraction.images, strict=True)
+            if image.kind == "page" and item.locator.page is not None
+        }
+        items = self._text_items(document, extraction.blocks, layouts=extraction.pages, page_media=page_media)
+        items += visual
         if not items:
             raise InputRejectedError(f"{name}: no text or images found to index")
         vectors = self._embed(items)
         return _Prepared(document, tuple(items), vectors, extraction.warnings)
 
-    def _text_items(self, doc: Document, blocks: Sequence[TextBlock]) -> list[Item]:
+    def _text_items(
+        self,
+        doc: Document,
+        blocks: Sequence[TextBlock],
+        *,
+        layouts: Sequence[PageLayout] = (),
+        page_media: dict[int, StoredMedia] | None = None,
+    ) -> list[Item]:
+        """Chunks as rows. A chunk on a page with a layout shows that page (its preview, or the
+        scanned page's render) as its media, with the chunk's lines boxed on it."""
         chunks = chunk_blocks(
             blocks, max_tokens=self._settings.chunk_tokens, overlap=self._settings.chunk_overlap
         )
-        return [
-            Item(
+        by_page = {layout.page: layout for layout in layouts}
+        shown = dict(page_media or {})
+        items = []
+        for i, chunk in enumerate(chunks):
+            if not chunk.text.strip():
+                continue
+            item = Item(
                 id=item_id_for(doc.id, "text", chunk.locator.to_json(), i),
                 doc_id=doc.id,
                 modality=Modality.TEXT,
@@ -381,9 +416,27 @@ class IngestPipeline:
                 doc_type=doc.doc_type,
                 groups=doc.groups,
             )
-            for i, chunk in enumerate(chunks)
-            if chunk.text.strip()
-        ]
+            layout = by_page.get(chunk.locator.page) if chunk.locator.page is not None else None
+            if layout is not None:
+                media = shown.get(layout.page)
+                if media is None and layout.image:
+                    media = save_image_variants(
+                        layout.image,
+                        folder=self._media_folder(doc.id),
+                        stem=f"page-{layout.page:05d}",
+                        data_dir=self._settings.data_dir,
+                        keep_encoded=True,
+                    )
+                    shown[layout.page] = media
+                if media is not None:
+                    item = replace(
+                        item,
+                        media=media.media,
+                        thumbnail=media.thumbnail,
+                        lines=locate_lines(chunk.text, layout.lines),
+                    )
+            items.append(item)
+        return items
 
     def _visual_items(self, doc: Document, extraction: Extraction) -> list[Item]:
         items: list[Item] = []
@@ -407,6 +460,7 @@ class IngestPipeline:
                     groups=doc.groups,
                     media=media,
                     thumbnail=thumb,
+                    lines=locate_lines(text, image.lines),
                 )
             )
         return items
@@ -414,9 +468,10 @@ class IngestPipeline:
     def _embed(self, items: Sequence[Item]) -> np.ndarray:
         data_dir = self._settings.data_dir
         multimodal = self._embedder.multimodal
+        # a text row's media is its page, shown with the hit: the row is still embedded as text
         inputs = [
             EmbedInput(text=item.text, images=(str(data_dir / item.media),))
-            if multimodal and item.media
+            if multimodal and item.media and item.modality is not Modality.TEXT
             else EmbedInput(text=item.text)
             for item in items
         ]

@@ -7,8 +7,9 @@ from dataclasses import replace
 
 from PIL import Image
 
+from vlsearch.evidence.boxes import normalise_box
 from vlsearch.ingest.ocr import OcrEngine, OcrResult
-from vlsearch.types import Extraction, ImageBlock, Locator, TextBlock
+from vlsearch.types import Extraction, ImageBlock, Locator, PageLayout, TextBlock, TextLine
 
 # A page with at least this many letters/digits of extracted text already has a text layer; its
 # OCR text would only duplicate those chunks.
@@ -39,12 +40,17 @@ class VisualEnricher:
         unless the extraction already holds a text layer for the page (at least 40 letters/digits in
         its blocks), which would make the OCR a duplicate.
 
+        Every image keeps its OCR lines with their boxes (`ImageBlock.lines`), and a page render
+        whose OCR became page text also adds a PageLayout of those lines, so the page's text chunks
+        can show where their lines are.
+
         An image whose bytes cannot be decoded keeps its context and adds a warning instead of
         failing the document. meta gains "ocr_images" (images OCR'd) and "ocr_chars" (characters read).
         """
         page_chars = _text_chars_per_page(extraction.blocks)
         images: list[ImageBlock] = []
         page_blocks: list[TextBlock] = []
+        layouts = list(extraction.pages)
         chars = read = 0
         warnings = list(extraction.warnings)
         for image in extraction.images:
@@ -58,11 +64,14 @@ class VisualEnricher:
                 continue
             read += 1
             chars += len(result.text)
-            images.append(replace(image, context=merge_context(image.context, result.text)))
+            lines = text_lines(result)
+            images.append(replace(image, context=merge_context(image.context, result.text), lines=lines))
             if image.kind == "page" and result.text:
                 page = image.locator.page
                 if page is None or page_chars.get(page, 0) < _TEXT_LAYER_MIN_CHARS:
                     page_blocks.extend(page_text_blocks(result, image.locator))
+                    if page is not None and lines:
+                        layouts.append(PageLayout(page=page, lines=lines))
         meta = dict(extraction.meta)
         meta["ocr_images"] = read
         meta["ocr_chars"] = chars
@@ -72,6 +81,7 @@ class VisualEnricher:
             warnings=tuple(warnings),
             blocks=_merge_by_page(extraction.blocks, page_blocks),
             meta=meta,
+            pages=tuple(layouts),
         )
 
 
@@ -84,6 +94,16 @@ def merge_context(context: str, ocr_text: str) -> str:
     if not context:
         return ocr_text
     return f"{context}\n\n{ocr_text}"
+
+
+def text_lines(result: OcrResult) -> tuple[TextLine, ...]:
+    """The OCR lines with their boxes normalised to the image that was read."""
+    if not result.width or not result.height:
+        return ()
+    return tuple(
+        TextLine(text=line.text, box=normalise_box(line.bbox, result.width, result.height))
+        for line in result.lines
+    )
 
 
 def page_text_blocks(result: OcrResult, locator: Locator) -> list[TextBlock]:

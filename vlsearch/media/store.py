@@ -37,6 +37,7 @@ def save_image_variants(
     folder: Path,
     stem: str,
     data_dir: Path,
+    keep_encoded: bool = False,
 ) -> StoredMedia:
     """Write `<folder>/<stem>.{png|jpg}` (long side ≤ 1600) and `<folder>/<stem>.thumb.jpg` (≤ 320 px).
 
@@ -44,6 +45,7 @@ def save_image_variants(
     PNG input stays PNG so figures keep crisp text; everything else is stored as JPEG. Names depend
     only on the stem (an item id; made file-name safe), so re-ingesting a document overwrites its
     files instead of adding copies. Returns (media, thumbnail) relative to `data_dir`, POSIX style.
+    `keep_encoded`: bytes already fit to size (a page preview) are written as they are, not re-encoded.
     """
     if isinstance(data, Image.Image):
         img, lossless = data, False
@@ -58,7 +60,11 @@ def save_image_variants(
     main_path = folder / f"{safe}.{'png' if lossless else 'jpg'}"
     thumb_path = folder / f"{safe}.thumb.jpg"
     main = fit_within(img, NORMALISED_LONG_SIDE)
-    atomic_write(main_path, encode_image(main, fmt="PNG" if lossless else "JPEG"))
+    as_is = isinstance(data, bytes) and sniff_image_format(data[:32]) in ("PNG", "JPEG")
+    if keep_encoded and as_is and main is img:
+        atomic_write(main_path, data)  # type: ignore[arg-type]
+    else:
+        atomic_write(main_path, encode_image(main, fmt="PNG" if lossless else "JPEG"))
     atomic_write(thumb_path, encode_image(fit_within(img, THUMBNAIL_LONG_SIDE), quality=80))
     base = data_dir.resolve()
     return StoredMedia(

@@ -7,9 +7,14 @@ from dataclasses import fields
 from typing import Any
 
 from vlsearch.errors import InputRejectedError
+from vlsearch.evidence.boxes import NO_LINES, LineBoxes
 from vlsearch.milvus import schema
 from vlsearch.milvus.filters import check_value, groups_key
 from vlsearch.types import Item, Locator, Modality
+
+# Key of the row's `locator` JSON that holds its line boxes (evidence.boxes). Kept in the locator so
+# the collection layout is unchanged: rows written before it simply lack the key.
+LINES_KEY = "lines"
 
 # Rebuilding Items is the facade's main cost per search hit; these lookups avoid per-row
 # enum construction and dataclass introspection.
@@ -52,6 +57,17 @@ def _media(value: str, item: Item, field: str) -> str:
     return value
 
 
+def locator_json(item: Item, text: str | None = None) -> dict[str, Any]:
+    """The row's `locator` JSON: the Locator's fields plus the line boxes that fit in `text` (the
+    row's text as stored, which may be cut to its limit)."""
+    out = item.locator.to_dict()
+    if item.lines:
+        lines = item.lines.within(len(item.text if text is None else text))
+        if lines:
+            out[LINES_KEY] = lines.to_json()
+    return out
+
+
 def item_row(item: Item, vector: list[float]) -> dict[str, Any]:
     """The row stored for `item`; ids, doc type and groups must pass the filter charset so the row
     can later be found, filtered and deleted."""
@@ -63,6 +79,7 @@ def item_row(item: Item, vector: list[float]) -> dict[str, Any]:
             f"item {item.id} has {len(item.groups)} groups; at most {schema.GROUPS_MAX} are allowed"
         )
     groups = [check_value(g, "group") for g in item.groups]
+    text = truncate_utf8(item.text, schema.TEXT_MAX)
     return {
         "id": item.id,
         "doc_id": item.doc_id,
@@ -70,8 +87,8 @@ def item_row(item: Item, vector: list[float]) -> dict[str, Any]:
         "doc_type": item.doc_type,
         "name": truncate_utf8(item.name, schema.NAME_MAX),
         "source": truncate_utf8(item.source, schema.SOURCE_MAX),
-        "text": truncate_utf8(item.text, schema.TEXT_MAX),
-        "locator": item.locator.to_dict(),
+        "text": text,
+        "locator": locator_json(item, text),
         "groups": groups,
         "groups_key": groups_key(groups),
         "media": _media(item.media, item, "media"),
@@ -82,16 +99,18 @@ def item_row(item: Item, vector: list[float]) -> dict[str, Any]:
 
 def row_item(row: Mapping[str, Any]) -> Item:
     """Rebuild an Item from a query row or a search hit's entity."""
+    locator = row.get("locator")
     return Item(
         id=row["id"],
         doc_id=row["doc_id"],
         modality=_MODALITY[row["modality"]],
         text=row["text"],
-        locator=locator_from_json(row.get("locator")),
+        locator=locator_from_json(locator),
         source=row["source"],
         name=row["name"],
         doc_type=row["doc_type"],
         groups=tuple(row.get("groups") or ()),
         media=row.get("media") or "",
         thumbnail=row.get("thumbnail") or "",
+        lines=LineBoxes.from_json(locator.get(LINES_KEY)) if isinstance(locator, Mapping) else NO_LINES,
     )

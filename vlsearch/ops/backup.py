@@ -29,9 +29,10 @@ from vlsearch.api.version import __version__
 from vlsearch.catalog import Catalog, DocStatus
 from vlsearch.config import Settings
 from vlsearch.errors import EmbedderMismatchError, InputRejectedError
+from vlsearch.evidence.boxes import NO_LINES, LineBoxes
 from vlsearch.ingest.stored import relative_stored_upload
 from vlsearch.milvus import Store
-from vlsearch.milvus.rows import locator_from_json
+from vlsearch.milvus.rows import LINES_KEY, locator_from_json, locator_json
 from vlsearch.milvus.schema import SCHEMA_VERSION
 from vlsearch.ops.recovery import documents_with_status
 from vlsearch.types import COLLECTIONS, Item, Modality
@@ -248,7 +249,7 @@ def _item_dict(item: Item) -> dict[str, Any]:
         "doc_id": item.doc_id,
         "modality": item.modality.value,
         "text": item.text,
-        "locator": item.locator.to_dict(),
+        "locator": locator_json(item),  # line boxes included
         "source": item.source,
         "name": item.name,
         "doc_type": item.doc_type,
@@ -259,16 +260,18 @@ def _item_dict(item: Item) -> dict[str, Any]:
 
 
 def _item_from_dict(d: dict[str, Any]) -> Item:
+    locator = d.get("locator")
     return Item(
         id=d["id"],
         doc_id=d["doc_id"],
         modality=Modality(d["modality"]),
         text=d["text"],
-        locator=locator_from_json(d.get("locator")),
+        locator=locator_from_json(locator),
         source=d["source"],
         name=d["name"],
         doc_type=d["doc_type"],
         groups=tuple(d.get("groups") or ()),
         media=d.get("media") or "",
         thumbnail=d.get("thumbnail") or "",
+        lines=LineBoxes.from_json(locator.get(LINES_KEY)) if isinstance(locator, dict) else NO_LINES,
     )

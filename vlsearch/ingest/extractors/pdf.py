@@ -15,8 +15,9 @@ from pypdf.errors import PyPdfError
 
 from vlsearch.errors import ExtractionError, TooLargeError
 from vlsearch.ingest.extractors.figures import MIN_FIGURE_SIDE, FigureCollector
+from vlsearch.ingest.extractors.pdf_layout import page_lines, render_preview
 from vlsearch.ingest.limits import Limits
-from vlsearch.types import Extraction, ImageBlock, Locator, TextBlock
+from vlsearch.types import Extraction, ImageBlock, Locator, PageLayout, TextBlock, TextLine
 
 RENDER_LONG_SIDE_PX = 1600
 _MAX_RENDER_SCALE = 3.0  # never upsample tiny pages beyond ~216 dpi
@@ -56,6 +57,7 @@ class _PdfiumPass:
     scanned: list[int] = field(default_factory=list)
     figure_pages: list[int] = field(default_factory=list)  # text pages holding figure-sized images
     page_texts: dict[int, str] = field(default_factory=dict)
+    layouts: list[PageLayout] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -77,6 +79,7 @@ def extract_pdf(path: Path, *, limits: Limits) -> Extraction:
         images=tuple(text.renders) + figures,
         warnings=tuple(text.warnings) + notes,
         meta={"pages": text.n_pages, "scanned_pages": text.scanned},
+        pages=tuple(text.layouts),
     )
 
 
@@ -96,7 +99,7 @@ def _read_pages(path: Path, *, limits: Limits) -> _PdfiumPass:
                 f"{path.name}: {out.n_pages} pages, over the limit of {limits.max_pages}; split the PDF"
             )
         out.title = str(pdf.get_metadata_dict().get("Title", "")).strip()
-        skipped = 0
+        skipped = previews_skipped = 0
         for index in range(out.n_pages):
             page_no = index + 1
             try:
@@ -106,7 +109,7 @@ def _read_pages(path: Path, *, limits: Limits) -> _PdfiumPass:
                 out.warnings.append(f"page {page_no}: cannot be loaded, skipped ({exc})")
                 continue
             try:
-                text = _page_text(page)
+                text, lines = _page_text(page)
                 out.page_texts[page_no] = text
                 out.blocks.extend(
                     TextBlock(text=para, locator=Locator(page=page_no)) for para in _paragraphs(text)
@@ -124,6 +127,12 @@ def _read_pages(path: Path, *, limits: Limits) -> _PdfiumPass:
                     )
                 elif figure_sizes and not scanned:
                     out.figure_pages.append(page_no)
+                if lines and not scanned:
+                    # the page as its text hits show it, with their lines boxed on it
+                    if len(out.layouts) < limits.max_page_previews:
+                        out.layouts.append(PageLayout(page=page_no, lines=lines, image=render_preview(page)))
+                    else:
+                        previews_skipped += 1
                 if scanned:
                     out.scanned.append(page_no)
                     if len(out.renders) >= limits.max_page_renders:
@@ -142,6 +151,11 @@ def _read_pages(path: Path, *, limits: Limits) -> _PdfiumPass:
             raise ExtractionError(
                 f"{path.name}: no page of the PDF could be read ({out.warnings[0]}); the file is "
                 "corrupt, re-export it from the source application"
+            )
+        if previews_skipped:
+            out.warnings.append(
+                f"{previews_skipped} pages have no page preview (their hits show no line boxes): over "
+                f"the limit of {limits.max_page_previews} previews per document (VLSEARCH_MAX_PAGE_PREVIEWS)"
             )
         if skipped:
             out.warnings.append(
@@ -169,13 +183,15 @@ def _open_error(path: Path, exc: pdfium.PdfiumError) -> str:
     return f"{path.name}: corrupt or unreadable PDF ({exc}); re-export it from the source application"
 
 
-def _page_text(page: pdfium.PdfPage) -> str:
+def _page_text(page: pdfium.PdfPage) -> tuple[str, tuple[TextLine, ...]]:
+    """The page's text, and its lines with their positions."""
     textpage = page.get_textpage()
     try:
-        text = textpage.get_text_range()
+        raw = textpage.get_text_range()
+        lines = page_lines(page, textpage, raw)
     finally:
         textpage.close()
-    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    return raw.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", ""), lines
 
 
 def _paragraphs(text: str) -> list[str]:
