@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from vlsearch.catalog import Catalog
 from vlsearch.config import Profile, Settings
+from vlsearch.evidence.highlight import Highlighter
 from vlsearch.ingest.ocr import OcrEngine
 from vlsearch.ingest.pipeline import IngestPipeline
 from vlsearch.ingest.visual import VisualEnricher
@@ -98,6 +99,7 @@ class Runtime:
             # a GPU reranker loads on first use; on CPU only an explicit load (it is slow there)
             rerank_autoload=profile.profile is Profile.GPU or bool(settings.reranker_url),
             catalog=catalog,
+            highlighter=Highlighter(),
         )
         return cls(
             settings=settings,

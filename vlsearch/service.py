@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from vlsearch.errors import ModelUnavailableError
@@ -15,6 +15,7 @@ from vlsearch.types import Hit, Query
 
 if TYPE_CHECKING:
     from vlsearch.catalog import Catalog
+    from vlsearch.evidence.highlight import Highlighter
     from vlsearch.rerank.stage import RerankStage
     from vlsearch.retrieve.query_media import QueryMediaReader
     from vlsearch.retrieve.searcher import Searcher
@@ -40,9 +41,12 @@ class SearchService:
         rerank_stage: RerankStage | None = None,
         rerank_autoload: bool = False,
         catalog: Catalog | None = None,
+        highlighter: Highlighter | None = None,
     ) -> None:
-        """`catalog`: when given, only rows of settled documents are shown (see retrieve.visibility)."""
+        """`catalog`: when given, only rows of settled documents are shown (see retrieve.visibility).
+        `highlighter`: when given, every hit carries its evidence (boxes on its media, snippet)."""
         self._catalog = catalog
+        self._highlighter = highlighter
         self._searcher = searcher
         self._query_media = query_media
         self._rerank_stage = rerank_stage
@@ -86,6 +90,10 @@ class SearchService:
             timings["rerank"] = _ms(t1)
         else:
             hits = [Hit(candidate=c, rank=i + 1) for i, c in enumerate(candidates[: query.top_k])]
+        if self._highlighter is not None and hits:
+            t2 = time.perf_counter()
+            hits = self.highlight(self._searcher.query_text(query, media_texts), hits)
+            timings["highlight"] = _ms(t2)
         timings["total"] = _ms(started)
         return SearchResult(
             hits=tuple(hits),
@@ -94,6 +102,30 @@ class SearchService:
             timings_ms=timings,
             total_candidates=len(candidates),
         )
+
+    def with_highlighter(self, highlighter: Highlighter | None) -> SearchService:
+        """The same service (same searcher, reranker, catalog) with another highlighter, or none."""
+        return SearchService(
+            searcher=self._searcher,
+            query_media=self._query_media,
+            rerank_stage=self._rerank_stage,
+            rerank_autoload=self._rerank_autoload,
+            catalog=self._catalog,
+            highlighter=highlighter,
+        )
+
+    def warm_up(self) -> None:
+        """Load what the first search would otherwise wait for besides the models (idempotent)."""
+        if self._highlighter is not None:
+            self._highlighter.warm_up()
+
+    def highlight(self, query_text: str, hits: Sequence[Hit]) -> list[Hit]:
+        """The hits with their evidence: only the hits' own rows are read (they passed the caller's
+        access filter), so no other row's lines or words can show."""
+        if self._highlighter is None:
+            return list(hits)
+        match = self._highlighter.prepare(query_text)
+        return [replace(hit, evidence=self._highlighter.evidence(match, hit.item)) for hit in hits]
 
     def _rerank_unavailable(self) -> str:
         """'' when the reranker can run now, else the reason it cannot (results keep retrieval order)."""

@@ -203,7 +203,13 @@ class ModelLoader:
         """The embedder loaded and one query embedded, in the background: a first search would
         otherwise wait for both (an ensemble's first English query: about 8 s on two cores)."""
         embedder = self._runtime.embedder
-        return self.start_load("embedder", then=lambda: embedder.embed([_WARM_QUERY], role=Role.QUERY))
+        search = self._runtime.search
+
+        def warm() -> None:
+            embedder.embed([_WARM_QUERY], role=Role.QUERY)
+            search.warm_up()  # the highlighter's tokenizer dictionary
+
+        return self.start_load("embedder", then=warm)
 
     def _load(self, name: str, then: Callable[[], object] | None = None) -> None:
         try:

@@ -18,10 +18,12 @@ from vlsearch.api.errors import ApiError
 from vlsearch.api.schemas.common import ERROR_RESPONSES
 from vlsearch.api.schemas.search import (
     DocumentRef,
+    HighlightOut,
     SearchFilters,
     SearchHitOut,
     SearchRequest,
     SearchResponse,
+    SnippetSpan,
 )
 from vlsearch.api.state import ApiState
 from vlsearch.api.uploads import save_query_image, save_query_video
@@ -152,16 +154,18 @@ def hit_out(hit: Hit) -> SearchHitOut:
     item = hit.item
     cand = hit.candidate
     thumbnail = f"/v1/media/{item.id}?kind=thumbnail" if (item.thumbnail or item.media) else None
+    original: str | None = None
+    if item.source.startswith("upload:") or item.source.startswith("/"):
+        original = f"/v1/media/{item.id}?kind=original"
+        if item.doc_type == "pdf" and item.locator.page:
+            original += f"#page={item.locator.page}"
     if item.modality == Modality.FRAME:
         media: str | None = f"/v1/media/{item.id}?kind=original"
     elif item.media:
-        media = f"/v1/media/{item.id}?kind=image"
-    elif item.source.startswith("upload:") or item.source.startswith("/"):
-        media = f"/v1/media/{item.id}?kind=original"
-        if item.doc_type == "pdf" and item.locator.page:
-            media += f"#page={item.locator.page}"
+        media = f"/v1/media/{item.id}?kind=image"  # a PDF text hit's page render included
     else:
-        media = None
+        media = original
+    evidence = hit.evidence
     return SearchHitOut(
         rank=hit.rank,
         id=item.id,
@@ -169,9 +173,16 @@ def hit_out(hit: Hit) -> SearchHitOut:
         modality=item.modality.value,
         locator=item.locator.to_dict(),
         locator_label=item.locator.label(),
-        snippet=snippet(item.text),
+        snippet=evidence.snippet if evidence is not None else snippet(item.text),
+        snippet_highlights=[SnippetSpan(start=a, end=b) for a, b in evidence.snippet_spans]
+        if evidence is not None
+        else [],
+        highlights=[HighlightOut(box=list(h.box), text=h.text, score=h.score) for h in evidence.highlights]
+        if evidence is not None
+        else [],
         thumbnail_url=thumbnail,
         media_url=media,
+        original_url=original,
         t_start=item.locator.t_start,
         score=hit.score,
         retrieval_score=cand.score,

@@ -42,6 +42,22 @@ class DocumentRef(ResponseModel):
     source: str
 
 
+class HighlightOut(ResponseModel):
+    box: list[float] = Field(
+        min_length=4,
+        max_length=4,
+        description="[x0, y0, x1, y1] in [0, 1] of the hit's media (media_url, and thumbnail_url, "
+        "its smaller copy): the page render, figure, slide image or keyframe; y grows downwards",
+    )
+    text: str = Field(description="The line's text")
+    score: float = Field(description="0..1: the share of the query's (idf-weighted) terms on the line")
+
+
+class SnippetSpan(ResponseModel):
+    start: int = Field(description="First character of a query word in the snippet")
+    end: int = Field(description="One past its last character")
+
+
 class SearchHitOut(ResponseModel):
     rank: int
     id: str = Field(description="Item id (chunk, image or video frame)")
@@ -49,9 +65,24 @@ class SearchHitOut(ResponseModel):
     modality: str
     locator: dict[str, Any]
     locator_label: str = Field(description="Human label: 'p. 3', 'slide 2', '01:05-01:07'")
-    snippet: str
+    snippet: str = Field(description="The hit's text around its best match, whitespace collapsed")
+    snippet_highlights: list[SnippetSpan] = Field(
+        default_factory=list, description="Where the query's words are in the snippet"
+    )
+    highlights: list[HighlightOut] = Field(
+        default_factory=list,
+        description="The hit's lines that match the query, boxed on its media, best first (at most "
+        "5). Empty for hits without positions (DOCX, HTML, spreadsheets, rows ingested before "
+        "positions were stored) and when no line shares a word with the query",
+    )
     thumbnail_url: str | None
-    media_url: str | None = Field(description="Full image, or the source video (append #t=<seconds>)")
+    media_url: str | None = Field(
+        description="Full image (for a PDF text hit: its page, rendered), or the source video "
+        "(append #t=<seconds>)"
+    )
+    original_url: str | None = Field(
+        default=None, description="The document's original file (a PDF at the hit's page), when kept"
+    )
     t_start: float | None = None
     score: float
     retrieval_score: float
