@@ -186,12 +186,19 @@ def search(
     for col in ("#", "score", "document", "where", "text"):
         table.add_column(col)
     for hit in result.hits:
+        evidence = hit.evidence
+        # the line that answers, when the hit has positions; else the snippet
+        shown = (
+            (evidence.highlights[0].text if evidence.highlights else evidence.snippet)
+            if evidence is not None
+            else hit.item.text
+        )
         table.add_row(
             str(hit.rank),
             f"{hit.score:.3f}",
             hit.item.name,
             hit.item.locator.label() or hit.item.modality.value,
-            hit.item.text[:160].replace("\n", " "),
+            shown[:160].replace("\n", " "),
         )
     console.print(table)
 
@@ -232,12 +239,13 @@ def _search_remote(
     for col in ("#", "score", "document", "where", "text"):
         table.add_column(col)
     for hit in payload["results"]:
+        shown = hit["highlights"][0]["text"] if hit.get("highlights") else hit["snippet"]
         table.add_row(
             str(hit["rank"]),
             f"{hit['score']:.3f}",
             hit["document"]["name"],
             hit["locator_label"] or hit["modality"],
-            hit["snippet"][:160].replace("\n", " "),
+            shown[:160].replace("\n", " "),
         )
     console.print(table)
 
@@ -408,6 +416,21 @@ def eval_media_set(
     from vlsearch.eval.media_set import write_media_set
 
     folder = write_media_set(out_dir)
+    console.print(
+        f"wrote {folder}: vlsearch eval --corpus {folder}/corpus.jsonl --queries {folder}/queries.jsonl "
+        f"--qrels {folder}/qrels.tsv --report {folder}/report"
+    )
+
+
+@app.command(name="eval-grounding-set")
+def eval_grounding_set(
+    out_dir: Annotated[Path, typer.Argument(help="Folder to write the set into (created).")],
+) -> None:
+    """Write the grounding evaluation set (born-digital and scanned PDFs, slide decks of pictures,
+    training videos; each query's answer line with the box it was written at)."""
+    from vlsearch.eval.grounding_set import write_grounding_set
+
+    folder = write_grounding_set(out_dir)
     console.print(
         f"wrote {folder}: vlsearch eval --corpus {folder}/corpus.jsonl --queries {folder}/queries.jsonl "
         f"--qrels {folder}/qrels.tsv --report {folder}/report"

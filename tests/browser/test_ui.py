@@ -107,8 +107,8 @@ def test_video_query_and_timestamp_playback(page, ui_deployment: UiDeployment) -
     frame.wait_for()
     label = frame.locator(".where").inner_text()
     assert ":" in label  # a video timestamp such as 00:02
-    frame.locator(".thumb").click()
-    video = frame.locator("video")
+    frame.locator(".thumb").click()  # opens the viewer, its player at the keyframe's moment
+    video = page.locator("#viewer video")
     video.wait_for()
     page.wait_for_function("el => !!el.getAttribute('src')", arg=video.element_handle())
     api_url = video.get_attribute("data-media-url") or ""

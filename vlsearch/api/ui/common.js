@@ -38,6 +38,9 @@ const I18N = {
     state_unloaded: "not loaded", state_loading: "loading", state_ready: "ready", state_failed: "failed",
     kind_text: "text", kind_image: "image", kind_video: "video", kind_item: "indexed",
     minutes: "{n} min", seconds: "{n} s", candidateN: "Candidate #{i}", wasN: "was #{i}",
+    viewer: "Evidence viewer", viewEvidence: "Show where the answer is", evidenceLines: "Matching lines",
+    noEvidence: "No line of this hit shares a word with the query.", close: "Close",
+    boxesAtMoment: "The boxes mark the text at the keyframe's moment.",
   },
   zh: {
     search: "搜索", documents: "文档", api: "API 文档", apiKey: "API 密钥", save: "保存", saved: "已保存",
@@ -70,6 +73,9 @@ const I18N = {
     state_unloaded: "未加载", state_loading: "加载中", state_ready: "就绪", state_failed: "加载失败",
     kind_text: "文本", kind_image: "图片", kind_video: "视频", kind_item: "已索引",
     minutes: "{n}分钟", seconds: "{n}秒", candidateN: "候选 #{i}", wasN: "原 #{i}",
+    viewer: "证据查看器", viewEvidence: "查看答案所在位置", evidenceLines: "匹配的文字行",
+    noEvidence: "此结果中没有与查询共有词语的文字行。", close: "关闭",
+    boxesAtMoment: "方框标出的是关键帧时刻画面中的文字。",
   },
 };
 
@@ -149,10 +155,11 @@ async function openOriginal(docId, fragment) {
 
 // A search hit's "open" link: the document's original (at the hit's page), or the stored image.
 async function openHitMedia(hit) {
-  const [path, frag] = hit.media_url.split("#");
+  const url = hit.original_url || hit.media_url;
+  const [path, frag] = url.split("#");
   if (path.includes("kind=original")) return openOriginal(hit.document.id, frag);
   // an image the server re-encoded at ingest (JPEG/PNG/WebP), served as such: a passive blob
-  window.open(await mediaUrl(hit.media_url), "_blank", "noopener,noreferrer");
+  window.open(await mediaUrl(url), "_blank", "noopener,noreferrer");
 }
 
 function el(tag, attrs, ...children) {

@@ -108,11 +108,15 @@ function renderResults(result) {
 }
 
 function renderHit(hit) {
-  const thumb = el("div", { class: "thumb" + (hit.modality === "frame" ? " playable" : ""), title: hit.modality === "frame" ? t("play") : null });
+  const frameHit = hit.modality === "frame";
+  const viewable = !!hit.thumbnail_url && !!hit.media_url;
+  const thumb = el("div", { class: "thumb" + (frameHit ? " playable" : "") + (viewable ? " viewable" : ""),
+    title: viewable ? (frameHit ? t("play") : t("viewEvidence")) : null });
   if (hit.thumbnail_url) {
-    const img = el("img", { alt: hit.document.name, loading: "lazy" });
+    const highlights = hit.highlights || [];
+    const img = highlights.length ? evidenceThumb(hit, thumb) : el("img", { alt: hit.document.name, loading: "lazy" });
+    if (!highlights.length) thumb.append(img);
     mediaUrl(hit.thumbnail_url).then((u) => { img.src = u; }).catch(() => { thumb.textContent = hit.modality; });
-    thumb.append(img);
   } else {
     thumb.textContent = (hit.document.doc_type || hit.modality).toUpperCase();
   }
@@ -124,8 +128,9 @@ function renderHit(hit) {
     where ? el("span", { class: "where", text: where }) : null,
     el("span", { class: "badge", text: hit.modality }),
   );
-  if (hit.media_url && hit.modality !== "frame") {
-    const link = el("a", { href: "#", text: t("openOriginal"), class: "hint" });
+  if ((hit.original_url || hit.media_url) && !frameHit) {
+    // the document's original (a PDF at the hit's page) through a signed link, else the stored image
+    const link = el("a", { href: "#", text: t("openOriginal"), class: "hint open-original" });
     link.addEventListener("click", (e) => { e.preventDefault(); openHitMedia(hit).catch((err) => showError(document.getElementById("form-error"), err)); });
     title.append(link);
   }
@@ -134,26 +139,12 @@ function renderHit(hit) {
     el("span", {}, t("rerankScore") + " ", el("b", { class: "rerank-score", text: fmtScore(hit.rerank_score) })),
     hit.found_by.length ? el("span", { text: hit.found_by.join(" + ") }) : null,
   );
-  body.append(title, el("div", { class: "snippet", text: hit.snippet }), scores);
-  if (hit.modality === "frame" && hit.media_url) {
-    thumb.addEventListener("click", () => playFrom(hit, body));
+  body.append(title, snippetNode(hit), scores);
+  if (viewable) {
+    thumb.addEventListener("click", () => openViewer(hit).catch((err) => showError(document.getElementById("form-error"), err)));
   }
-  return el("article", { class: "hit", "data-item-id": hit.id, "data-modality": hit.modality }, thumb, body);
-}
-
-// Play the source video from the keyframe's moment: /v1/media/{id}?kind=original#t=<seconds>.
-async function playFrom(hit, body) {
-  const start = hit.t_start || 0;
-  let video = body.querySelector("video");
-  if (!video) { video = el("video", { controls: true, autoplay: true, muted: true, playsinline: true }); body.append(video); }
-  const url = hit.media_url + "#t=" + start.toFixed(2);
-  video.dataset.mediaUrl = url;  // the API URL; src may be a blob: URL of it when a key is needed
-  video.dataset.start = String(start);
-  video.src = await mediaUrl(url);
-  video.addEventListener("loadedmetadata", () => {
-    if (Math.abs(video.currentTime - start) > 0.5) video.currentTime = start;
-    video.play().catch(() => {});
-  }, { once: true });
+  return el("article", { class: "hit", "data-item-id": hit.id, "data-modality": hit.modality,
+    "data-boxes": String((hit.highlights || []).length) }, thumb, body);
 }
 
 // The workbench takes the hits as candidates (ingested items, by id) and the query's text and photo.
