@@ -184,3 +184,18 @@ def test_rows_stored_without_lines_still_search_with_snippet_marks(runtime: Runt
     finally:
         runtime.store.upsert([stored], np.asarray([vector], dtype=np.float32))
     assert runtime.search.search(query).hits[0].evidence.highlights  # type: ignore[union-attr]
+
+
+def test_a_shorter_version_removes_the_pages_it_lost_and_keeps_shared_previews(runtime: Runtime) -> None:
+    """Runs last: it replaces fans.pdf. Page 1's preview is shared by its rows and must stay."""
+    root = runtime.settings.resolved_allowed_roots[0]
+    before = {i.locator.page: i.media for i in _items(runtime, "fans.pdf")}
+    assert set(before) == {1, 2}
+    _write_pdf(root / "fans.pdf", Source("p", "pdf", "fans.pdf", (PAGE_1,)))
+    (result,) = runtime.pipeline.ingest_paths([root / "fans.pdf"], groups=("ops",)).results
+    assert result.status == "ingested"
+    after = _items(runtime, "fans.pdf")
+    assert {i.locator.page for i in after} == {1}
+    data = runtime.settings.data_dir
+    assert (data / before[1]).is_file() and all((data / i.media).is_file() for i in after)
+    assert not (data / before[2]).exists()

@@ -15,14 +15,26 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vlsearch.config import Settings
 from vlsearch.errors import InputRejectedError
 from vlsearch.eval.beir import load_qrels
+from vlsearch.eval.grounding import (
+    GROUNDING_DEPTH,
+    AnswerRegion,
+    GroundingOutcome,
+    GroundingRow,
+    judge,
+    summarise,
+)
 from vlsearch.eval.metrics import METRIC_NAMES, score_run
 from vlsearch.ids import doc_id_for
 from vlsearch.ingest.pipeline import TextRecord
 from vlsearch.types import Query
+
+if TYPE_CHECKING:
+    from vlsearch.runtime import Runtime
 
 _RUN_DEPTH = 50
 MODALITIES = ("text", "image", "video")
@@ -42,6 +54,7 @@ class MediaQuery:
     text: str
     image: str = ""
     video: str = ""
+    regions: tuple[AnswerRegion, ...] = ()  # where the answer line is (grounding sets only)
 
     @property
     def modality(self) -> str:
@@ -81,6 +94,8 @@ class MediaEvalReport:
     rows: tuple[MediaEvalRow, ...]
     ingest_s: float
     failed_files: tuple[str, ...]
+    grounding: tuple[GroundingRow, ...] = ()  # when the set gives answer regions
+    grounding_outcomes: tuple[GroundingOutcome, ...] = ()
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, ensure_ascii=False)
@@ -97,6 +112,21 @@ class MediaEvalReport:
                 f"{r.modality:<8} {'yes' if r.reranked else 'no':<6} {r.queries:>7} "
                 + " ".join(f"{r.metrics[m]:>9.4f}" for m in METRIC_NAMES)
             )
+        if self.grounding:
+            lines.append("")
+            lines.append(
+                f"grounding (answer line among a correct hit's top 3 boxes, IoU >= 0.5; correct hit "
+                f"searched in the top {GROUNDING_DEPTH})"
+            )
+            lines.append(
+                f"{'media':<8} {'rerank':<6} {'queries':>7} {'correct':>7} {'first':>5} {'box@1':>7} "
+                f"{'box@3':>7} {'IoU':>5}"
+            )
+            for g in self.grounding:
+                lines.append(
+                    f"{g.kind:<8} {'yes' if g.reranked else 'no':<6} {g.queries:>7} {g.correct_hits:>7} "
+                    f"{g.correct_first:>5} {g.grounded_at_1:>7.1%} {g.grounded_at_3:>7.1%} {g.mean_iou:>5.2f}"
+                )
         if self.rerank_note:
             lines.append(f"no reranked rows: {self.rerank_note}")
         if self.failed_files:
@@ -114,6 +144,18 @@ def _rows(path: Path) -> list[dict[str, object]]:
                     raise InputRejectedError(f"{path}:{n} has no '_id'; rows need _id")
                 out.append(row)
     return out
+
+
+def _regions(row: dict[str, object]) -> tuple[AnswerRegion, ...]:
+    raw = row.get("regions") or ()
+    if not isinstance(raw, list):
+        raise InputRejectedError(f"query {row['_id']}: 'regions' must be a list of answer regions")
+    try:
+        return tuple(AnswerRegion.from_dict(r) for r in raw)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputRejectedError(
+            f"query {row['_id']}: an answer region needs 'doc' and 'box' [x0, y0, x1, y1] ({exc})"
+        ) from exc
 
 
 def load_media_set(corpus: Path, queries: Path, qrels: Path, *, name: str = "") -> MediaSet:
@@ -134,6 +176,7 @@ def load_media_set(corpus: Path, queries: Path, qrels: Path, *, name: str = "") 
             text=str(r.get("text") or ""),
             image=str(r.get("image") or ""),
             video=str(r.get("video") or ""),
+            regions=_regions(r),
         )
         for r in _rows(queries)
     )
@@ -196,6 +239,8 @@ def evaluate_media_set(settings: Settings, mset: MediaSet, *, rerank: bool = Tru
             )
 
         rows: list[MediaEvalRow] = []
+        grounding: list[GroundingRow] = []
+        outcomes: list[GroundingOutcome] = []
         for reranked in passes:
             runs: dict[str, list[str]] = {}
             ms: dict[str, float] = {}
@@ -227,6 +272,11 @@ def evaluate_media_set(settings: Settings, mset: MediaSet, *, rerank: bool = Tru
                         ms_per_query=sum(ms[i] for i in ids) / len(ids),
                     )
                 )
+            grounded = [q for q in mset.queries if q.regions]
+            if grounded:
+                found = [_ground(rt, mset, q, to_set, reranked=reranked) for q in grounded]
+                grounding += summarise(found, reranked=reranked)
+                outcomes += found
         return MediaEvalReport(
             dataset=mset.name,
             documents=len(mset.corpus),
@@ -237,7 +287,26 @@ def evaluate_media_set(settings: Settings, mset: MediaSet, *, rerank: bool = Tru
             rows=tuple(rows),
             ingest_s=ingest_s,
             failed_files=tuple(failed),
+            grounding=tuple(grounding),
+            grounding_outcomes=tuple(outcomes),
         )
     finally:
         rt.close()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _ground(
+    rt: Runtime, mset: MediaSet, q: MediaQuery, to_set: dict[str, str], *, reranked: bool
+) -> GroundingOutcome:
+    """Search as a user does (top 10, every row of a document may show) and judge the hit on the
+    answer's page / slide / moment."""
+    query = Query(
+        text=q.text,
+        image_paths=(str(mset.root / q.image),) if q.image else (),
+        video_path=str(mset.root / q.video) if q.video else None,
+        top_k=GROUNDING_DEPTH,
+        rerank=reranked,
+        per_doc_limit=0,
+    )
+    hits = rt.search.search(query).hits
+    return judge(q.id, q.regions, hits, [to_set.get(h.item.doc_id, h.item.doc_id) for h in hits])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from vlsearch.eval.grounding import markdown as grounding_markdown
 from vlsearch.eval.media import MediaEvalReport, MediaEvalRow
 
 CHART_METRICS = ("ndcg@10", "mrr@10", "recall@10")
@@ -64,6 +65,16 @@ def write_report(report: MediaEvalReport, out_dir: Path) -> Path:
         markdown_table(report),
         "",
     ]
+    if report.grounding:
+        lines += [
+            "## Grounding",
+            "",
+            "Whether a correct hit (the first hit on the answer's page, slide or moment) boxes the "
+            "answer line among its top highlights (IoU >= 0.5 with the box written with the set).",
+            "",
+            grounding_markdown(report.grounding),
+            "",
+        ]
     if report.rerank_note:
         lines += [f"No reranked rows: {report.rerank_note}.", ""]
     if report.failed_files:
