@@ -18,6 +18,9 @@ answer's page / slide / moment, the hit's stored lines are ranked by:
 
 and scored as `vlsearch eval` does: the answer line among the top 1 / top 3 boxes (IoU >= 0.5).
 
+What the positions cost ingest: a generated 30-page text PDF extracted with page previews and line
+boxes (as shipped) and with both off (max_page_previews=0, no lines: the baseline), interleaved.
+
 Cost per search at top 10, on every query of the set, interleaved with its baseline:
   search (highlighting off)        SearchService.search without a highlighter (the baseline)
   search (highlighting on)         the same service with the Highlighter, as served
@@ -107,6 +110,47 @@ def _box_rank(boxes: Sequence[Sequence[float]], regions: Sequence[AnswerRegion])
         if max(iou(box, r.box) for r in regions) >= 0.5:
             return k
     return None
+
+
+def _ingest_cost(work: Path, rounds: int = 5) -> dict[str, float]:
+    from unittest import mock
+
+    import vlsearch.ingest.extractors.pdf as pdf_extractor
+    from vlsearch.demo.writers import Doc, Heading, PageBreak, Para, write_pdf
+    from vlsearch.ingest.extractors.pdf import extract_pdf
+    from vlsearch.ingest.limits import Limits
+
+    blocks: list[Any] = []
+    for page in range(30):
+        blocks += [Heading(f"Section {page + 1}: maintenance step {page + 1}")]
+        blocks += [
+            Para(f"Paragraph {k} of step {page + 1}: " + "check the module and tighten the bolts. " * 6)
+            for k in range(6)
+        ]
+        blocks.append(PageBreak())
+    path = write_pdf(work / "thirty_pages.pdf", Doc("Thirty pages", tuple(blocks[:-1])))
+    on: list[float] = []
+    off: list[float] = []
+    preview_bytes = 0
+    pages = 0
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        extraction = extract_pdf(path, limits=Limits())
+        t1 = time.perf_counter()
+        with mock.patch.object(pdf_extractor, "page_lines", lambda *a, **k: ()):
+            extract_pdf(path, limits=Limits(max_page_previews=0))
+        t2 = time.perf_counter()
+        on.append(t1 - t0)
+        off.append(t2 - t1)
+        pages = len(extraction.pages)
+        preview_bytes = sum(len(p.image) for p in extraction.pages)
+    n = max(1, pages)
+    return {
+        "pages": pages,
+        "extract_ms_per_page_with_positions": round(statistics.median(on) / n * 1000, 2),
+        "extract_ms_per_page_baseline": round(statistics.median(off) / n * 1000, 2),
+        "preview_kb_per_page": round(preview_bytes / n / 1024, 1),
+    }
 
 
 def main() -> None:
@@ -208,6 +252,7 @@ def main() -> None:
             "ingest_s": round(ingest_s, 1),
             "queries": len(mset.queries),
             "grounding": table,
+            "ingest_cost": _ingest_cost(work),
             "cost_top10": {k: stats(v) for k, v in timing.items()},
             "per_query": per_query,
         }
