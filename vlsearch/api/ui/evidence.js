@@ -38,7 +38,10 @@ function evidenceThumb(hit, thumb) {
     const frameHeight = frameWidth * aspect;
     const [x0, y0, x1, y1] = hit.highlights[0].box;
     const centre = (lo, hi, size, view) => Math.min(0, Math.max(view - size, view / 2 - (lo + hi) / 2 * size));
-    const left = frameWidth > width ? centre(x0, x1, frameWidth, width) : 0;
+    // a line wider than the thumbnail shows from its start; a narrower box is centred
+    const wide = (x1 - x0) * frameWidth > width;
+    const left = frameWidth <= width ? 0
+      : wide ? Math.min(0, Math.max(width - frameWidth, 4 - x0 * frameWidth)) : centre(x0, x1, frameWidth, width);
     const top = frameHeight > height ? centre(y0, y1, frameHeight, height) : (height - frameHeight) / 2;
     frame.style.width = frameWidth.toFixed(1) + "px";
     frame.style.left = left.toFixed(1) + "px";
