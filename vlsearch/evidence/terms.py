@@ -29,11 +29,16 @@ _SUFFIXES = ("ations", "ation", "ings", "ing", "ied", "ies", "ers", "er", "ed", 
 _MIN_STEM = 3
 
 
-def analyzer_tokens() -> Callable[[str], list[str]]:
-    """The BM25 analyzer's tokenizer: lower-cased tokens, jieba for Chinese."""
-    from vlsearch.milvus.memory_index import analyzer_tokens as tokens_for
+def analyzer_tokens(analyzer: str = "jieba") -> Callable[[str], list[str]]:
+    """The BM25 field's analyzer as the collections state it (vlsearch.milvus.schema.analyzer_params:
+    jieba in search mode, lower case, its stop list), run by Milvus Lite's own analyzer module, the
+    code Lite's BM25 function calls; its tokens as text rather than term ids."""
+    from milvus_lite.analyzer import create_analyzer
 
-    return tokens_for("jieba")
+    from vlsearch.milvus.schema import analyzer_params
+
+    built = create_analyzer(analyzer_params(analyzer))
+    return built.tokenize  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)

@@ -154,6 +154,7 @@ class CollectionIndex:
         pos = len(self._items)
         if pos >= self._vectors.shape[0]:
             self._grow(max(64, int(pos * _GROW)))
+        item.lines.data  # noqa: B018 - packs line boxes read from a row (24 B a line, not a JSON list)
         self._items.append(item)
         self._pos[item.id] = pos
         self._vectors[pos] = vec
