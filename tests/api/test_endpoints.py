@@ -38,8 +38,10 @@ def test_text_search_returns_documents_with_page_labels_and_scores(alpha) -> Non
     assert "power supply" in top["snippet"].lower()
     assert isinstance(top["retrieval_score"], float) and top["rerank_score"] is None
     assert body["reranked"] is False and "retrieve" in body["timings_ms"]
-    original = alpha.get(top["media_url"].split("#")[0])
+    original = alpha.get(top["original_url"].split("#")[0])
     assert original.status_code == 200 and original.content.startswith(b"%PDF")
+    page = alpha.get(top["media_url"])  # the hit's page, rendered at ingest (its boxes are on it)
+    assert page.status_code == 200 and page.content.startswith(b"\xff\xd8\xff")
 
 
 def test_chinese_query_finds_the_chinese_document(beta) -> None:

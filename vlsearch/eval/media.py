@@ -147,7 +147,9 @@ def _rows(path: Path) -> list[dict[str, object]]:
 
 
 def _regions(row: dict[str, object]) -> tuple[AnswerRegion, ...]:
-    raw = row.get("regions") or ()
+    raw = row.get("regions")
+    if raw is None:
+        return ()
     if not isinstance(raw, list):
         raise InputRejectedError(f"query {row['_id']}: 'regions' must be a list of answer regions")
     try:
