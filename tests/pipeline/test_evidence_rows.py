@@ -130,8 +130,15 @@ def test_scanned_pages_slide_pictures_and_docx(runtime: Runtime) -> None:
 
 
 def test_search_after_a_restart_boxes_the_answer_line(runtime: Runtime) -> None:
-    result = runtime.search.search(Query(text="how often is the fan tray replaced", top_k=5, rerank=False))
+    query = Query(text="how often is the fan tray replaced", top_k=5, rerank=False)
+    result = runtime.search.search(query)
     assert "highlight" in result.timings_ms
+    # highlighting only annotates: the same search without it ranks and scores the same rows
+    plain = runtime.search.with_highlighter(None).search(query)
+    assert "highlight" not in plain.timings_ms and all(h.evidence is None for h in plain.hits)
+    assert [(h.item.id, h.rank, h.score) for h in plain.hits] == [
+        (h.item.id, h.rank, h.score) for h in result.hits
+    ]
     hit = result.hits[0]
     assert hit.item.name == "fans.pdf" and hit.evidence is not None
     best = hit.evidence.highlights[0]
