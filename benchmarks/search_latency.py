@@ -109,7 +109,7 @@ def faq_end_to_end(spec: str, repeats: int) -> dict[str, Any]:
     embedder_name, _, engine_name = spec.partition("@")
     with tempfile.TemporaryDirectory(prefix="vlsearch-lat-") as tmp:
         settings = get_settings(
-            data_dir=Path(tmp), embedder=embedder_name, embedder_query_engine=engine_name or "onnx"
+            data_dir=Path(tmp), embedder=embedder_name, embedder_engine=engine_name or "onnx"
         )
         embedder = build_embedder(settings)
         embedder.load()
@@ -163,7 +163,7 @@ def faq_end_to_end(spec: str, repeats: int) -> dict[str, Any]:
         catalog.close()
     return {
         "embedder": embedder_name,
-        "query_engine": settings.embedder_query_engine,
+        "engine": getattr(settings, "embedder_engine", "onnx"),
         "documents": len(beir.corpus),
         "ingest_s": ingest_s,
         "index_build_s": index_build_s,
@@ -340,41 +340,84 @@ def main() -> None:
     ap.add_argument("--sizes", default="10000,100000")
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--slow-queries", type=int, default=30, help="for the Lite-engine baselines at scale")
+    ap.add_argument(
+        "--baseline-src",
+        default="",
+        help="a source tree of an earlier vlsearch (e.g. `git worktree add /tmp/base main`): its FAQ "
+        "figures are measured too, in the same run, each configuration in its own process",
+    )
+    ap.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="FAQ runs per configuration, this tree and the baseline alternating (the host's load drifts)",
+    )
     ap.add_argument("--out", default="benchmarks/results/search_latency.json")
     args = ap.parse_args()
+    load_start = os.getloadavg()
+    specs = [e for e in args.embedders.split(",") if e]
+    faq = []
+    for _ in range(max(1, args.rounds)):
+        for spec in specs:
+            faq.append(_faq_in_own_process(spec, args.queries))
+            if args.baseline_src and "@" not in spec:
+                faq.append(_faq_in_own_process(spec, args.queries, src=args.baseline_src))
     print("starting", flush=True)
     report: dict[str, Any] = {
         "machine": {
             "cpus": cpu_threads(),
             "platform": platform.platform(),
             "python": platform.python_version(),
-            "load_average_at_start": os.getloadavg(),
+            "load_average_at_start": load_start,
         },
-        "faq": [_faq_in_own_process(e, args.queries) for e in args.embedders.split(",") if e],
+        "faq": faq,
         "scale": synthetic_scale(
             [int(s) for s in args.sizes.split(",") if s], args.queries, args.slow_queries
         ),
     }
     report["machine"]["load_average_at_end"] = os.getloadavg()
+    report["faq_median_of_rounds_ms"] = _medians(faq)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(report, indent=2))
     print(json.dumps(report, indent=2))
 
 
-def _faq_in_own_process(embedder: str, queries: int) -> dict[str, Any]:
+def _medians(runs: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """Per (code, embedder, engine): the median over rounds of each figure's mean."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for run in runs:
+        groups.setdefault(f"{run['code']} / {run['embedder']} / {run['engine']}", []).append(run)
+    return {
+        key: {
+            figure: round(statistics.median(r[figure]["mean"] for r in group), 2)
+            for figure in ("query_embedding_ms", "retrieval_only_ms", "end_to_end_ms")
+        }
+        | {"rounds": len(group)}
+        for key, group in groups.items()
+    }
+
+
+def _faq_in_own_process(embedder: str, queries: int, src: str = "") -> dict[str, Any]:
     """One embedder per process, as a server runs: two OpenMP runtimes' worker threads left over
-    from an earlier embedder in the same process doubled the ensemble's query time (24 -> 53 ms)."""
+    from an earlier embedder in the same process doubled the ensemble's query time (24 -> 53 ms).
+    `src`: import vlsearch from that source tree instead (the same-run baseline of older code)."""
     code = (
         "import json, sys; sys.path.insert(0, sys.argv[1]); import search_latency as s; "
         "print(json.dumps(s.faq_end_to_end(sys.argv[2], int(sys.argv[3]))))"
     )
+    env = dict(os.environ)
+    if src:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH", "")) if p)
     out = subprocess.run(
         [sys.executable, "-c", code, str(Path(__file__).parent), embedder, str(queries)],
         check=True,
         capture_output=True,
         text=True,
+        env=env,
     ).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    result["code"] = f"baseline: {src}" if src else "this tree"
+    return result
 
 
 if __name__ == "__main__":

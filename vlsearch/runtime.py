@@ -61,6 +61,7 @@ class Runtime:
             server_pem_path=settings.milvus_server_pem_path,
             server_name=settings.milvus_server_name,
             memory_index=settings.milvus_lite_memory_index,
+            index_snapshot=settings.milvus_lite_index_snapshot,
         )
         catalog = Catalog(url=settings.resolved_catalog_url)
         ocr = OcrEngine()

@@ -23,7 +23,7 @@ def test_the_embedder_is_loaded_and_its_query_path_warmed_without_a_search(tmp_p
             assert "onnxruntime" in info["backend"]
             embedder = server.server.config.app.state.runtime.embedder
             # the warm query made the query session a first search would otherwise build
-            assert embedder._queries is not None and embedder._queries._encoder._sessions
+            assert embedder._onnx is not None and embedder._onnx.ready
             hits = client.post("/v1/search", json={"text": "anything", "top_k": 3})
             assert hits.status_code == 200, hits.text
     finally:

@@ -50,15 +50,23 @@ def create_app(settings: Settings, runtime: Any = None) -> FastAPI:
             from vlsearch.runtime import Runtime
 
             rt = Runtime.from_settings(settings)
+        loader = ModelLoader(runtime=rt)
+        rt.store.prefetch_index_snapshot()  # read on a thread while Lite opens the data dir
         store_connected = True
         try:
             rt.start()
+            if settings.preload_embedder:
+                # after Lite opened (a third busy thread slowed that down at 100k rows), while
+                # the index is adopted: a first search needs both
+                loader.preload_embedder()
             rt.store.warm_up()  # an embedded store builds its search index now, not on a first query
         except StoreUnavailableError as exc:
             # Serve anyway: /v1/ready says 503 and store-backed calls answer 503 until Milvus is
             # back; requests retry the connection (ApiState.ensure_store).
             log.error("Milvus is unreachable at start-up: %s", exc)
             store_connected = False
+            if settings.preload_embedder:
+                loader.preload_embedder()  # at most a second warm query if it started already
         scratch = settings.data_dir / "tmp" / "api"
         shutil.rmtree(scratch, ignore_errors=True)  # leftovers of a crashed run
         scratch.mkdir(parents=True, exist_ok=True)
@@ -74,7 +82,7 @@ def create_app(settings: Settings, runtime: Any = None) -> FastAPI:
             metrics=metrics,
             limits=limits,
             jobs=jobs,
-            loader=ModelLoader(runtime=rt),
+            loader=loader,
             scratch_dir=scratch,
             fetcher=MediaFetcher(
                 hosts=settings.media_url_hosts,
@@ -88,8 +96,6 @@ def create_app(settings: Settings, runtime: Any = None) -> FastAPI:
         )
         app.state.api = state
         app.state.runtime = rt
-        if settings.preload_embedder:
-            state.loader.preload_embedder()
         if not keyring.enabled:
             log.warning("auth is off (no VLSEARCH_API_KEYS): only loopback clients are served")
         try:

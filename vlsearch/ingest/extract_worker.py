@@ -1,9 +1,11 @@
 """The child side of vlsearch.ingest.isolation: `python -m vlsearch.ingest.extract_worker IN OUT MB`.
 
-Says "ready" on fd OUT once the extractors are imported, then reads (path, limits) pickles from
-fd IN and answers ("ok", Sniffed) | ("error", VlsearchError) |
-("bug", traceback text) on fd OUT, until IN closes. The address space is capped at MB MiB first,
-so an allocation bomb ends in MemoryError (or this process dying), never in the host swapping.
+Says "ready" on fd OUT once the extractors are imported, then reads (path, limits, OcrSpec | None)
+pickles from fd IN and answers ("ok", Sniffed) | ("error", VlsearchError) | ("bug", traceback
+text) on fd OUT, until IN closes; before OCR'ing n images it says ("ocr", n) (the parent extends
+the file's time limit). One OCR engine per settings, loaded on first use, serves every file.
+The address space is capped at MB MiB first, so an allocation bomb ends in MemoryError (or this
+process dying), never in the host swapping.
 """
 
 from __future__ import annotations
@@ -19,14 +21,30 @@ from vlsearch.errors import ExtractionError, VlsearchError
 
 def serve(recv: Connection, send: Connection, memory_mb: int) -> None:
     from vlsearch.ingest.isolation import sniff_and_extract
+    from vlsearch.ingest.ocr import OcrEngine, OcrSpec
+    from vlsearch.ingest.visual import VisualEnricher
 
+    enrichers: dict[OcrSpec, VisualEnricher] = {}
     while True:
         try:
-            path_str, limits = recv.recv()
+            path_str, limits, ocr = recv.recv()
         except EOFError:
             return
+        enricher = None
+        if ocr is not None:
+            enricher = enrichers.get(ocr)
+            if enricher is None:
+                enricher = enrichers[ocr] = VisualEnricher(ocr=OcrEngine.from_spec(ocr))
         try:
-            outcome: tuple[str, Any] = ("ok", sniff_and_extract(Path(path_str), limits=limits))
+            outcome: tuple[str, Any] = (
+                "ok",
+                sniff_and_extract(
+                    Path(path_str),
+                    limits=limits,
+                    enricher=enricher,
+                    on_images=lambda n: send.send(("ocr", n)),
+                ),
+            )
         except VlsearchError as exc:
             outcome = ("error", exc)
         except MemoryError:

@@ -7,6 +7,12 @@ subprocess (fork+exec) running vlsearch.ingest.extract_worker, talking pickles o
 multiprocessing's spawn/forkserver would re-import the parent's __main__ script in every worker,
 which runs unguarded scripts twice and fails for `python -` or notebooks. A worker serves many files
 in turn (no per-file process start); one that times out or dies is killed and replaced.
+
+OCR of the extracted images runs in the worker too (given the enricher's settings): its models and
+their activations (rapidocr, OpenCV: ~300 MB) stay out of the server, which then holds only what
+searching needs, and a file's OCR overlaps the embedding of the file before it with no lock
+shared. The worker says how many images it is about to read, and each adds `ocr_s_per_image` to
+the file's time limit.
 """
 
 from __future__ import annotations
@@ -17,24 +23,29 @@ import os
 import subprocess
 import sys
 import threading
+import time
 import weakref
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vlsearch.errors import ExtractionError, VlsearchError
 from vlsearch.ingest.limits import Limits
+from vlsearch.ingest.ocr import OcrSpec
 from vlsearch.types import Extraction
 
 if TYPE_CHECKING:
     from vlsearch.config import Settings
+    from vlsearch.ingest.visual import VisualEnricher
 
 log = logging.getLogger(__name__)
 
 _FILES_PER_WORKER = 200  # recycle workers now and then: native allocators fragment over time
 _IDLE_WORKERS = 2  # kept warm; more are started on demand when ingests run in parallel
 _START_TIMEOUT_S = 60.0  # a cold interpreter importing the extractors on a loaded 2-core host
+OCR_S_PER_IMAGE = 30.0  # added to a file's time limit per image its worker is about to OCR
 
 
 @dataclass(frozen=True)
@@ -55,13 +66,25 @@ class Sniffed:
     extraction: Extraction
 
 
-def sniff_and_extract(path: Path, *, limits: Limits) -> Sniffed:
-    """In-process: what a worker runs for one file."""
+def sniff_and_extract(
+    path: Path,
+    *,
+    limits: Limits,
+    enricher: VisualEnricher | None = None,
+    on_images: Callable[[int], None] | None = None,
+) -> Sniffed:
+    """In-process: what a worker runs for one file. With an enricher, the images are OCR'd
+    (`on_images(n)` is told first)."""
     from vlsearch.ingest.extractors import extract
     from vlsearch.ingest.sniff import sniff
 
     doc_type = sniff(path)
-    return Sniffed(doc_type, extract(path, doc_type, limits=limits))
+    extraction = extract(path, doc_type, limits=limits)
+    if enricher is not None and extraction.images:
+        if on_images is not None:
+            on_images(len(extraction.images))
+        extraction = enricher.enrich(extraction)
+    return Sniffed(doc_type, extraction)
 
 
 class IsolatedExtractor:
@@ -78,12 +101,15 @@ class IsolatedExtractor:
     def isolated(self) -> bool:
         return self.settings.timeout_s > 0
 
-    def run(self, path: Path, *, limits: Limits) -> Sniffed:
+    def run(self, path: Path, *, limits: Limits, enricher: VisualEnricher | None = None) -> Sniffed:
+        """Sniff and extract `path` (and OCR its images when given the enricher: in the worker,
+        on an engine of the same settings and one thread, as the parent embeds on every core)."""
         if not self.isolated:
-            return sniff_and_extract(path, limits=limits)
+            return sniff_and_extract(path, limits=limits, enricher=enricher)
+        ocr = replace(enricher.ocr.spec, threads=1) if enricher is not None else None
         worker = self._checkout()
         try:
-            outcome = worker.call(path, limits, timeout_s=self.settings.timeout_s)
+            outcome = worker.call(path, limits, ocr, timeout_s=self.settings.timeout_s)
         except _WorkerLost as lost:
             worker.kill()
             raise ExtractionError(lost.reason(path.name, self.settings)) from None
@@ -148,7 +174,8 @@ class _WorkerLost(Exception):
         if self.timed_out:
             return (
                 f"{name}: extraction took longer than {settings.timeout_s:g} s "
-                "(VLSEARCH_EXTRACT_TIMEOUT_S) and was stopped; the file is pathological or very large"
+                f"(VLSEARCH_EXTRACT_TIMEOUT_S) plus {OCR_S_PER_IMAGE:g} s per image OCR'd, and was "
+                "stopped; the file is pathological or very large"
             )
         how = (
             f"signal {-self.exitcode}"
@@ -212,13 +239,18 @@ class _Worker:
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def call(self, path: Path, limits: Limits, *, timeout_s: float) -> tuple[str, Any]:
+    def call(self, path: Path, limits: Limits, ocr: OcrSpec | None, *, timeout_s: float) -> tuple[str, Any]:
         self.served += 1
         try:
-            self.send.send((str(path), limits))
-            if not self.recv.poll(timeout_s):
-                raise _WorkerLost(timed_out=True, exitcode=None)
-            outcome: tuple[str, Any] = self.recv.recv()
+            self.send.send((str(path), limits, ocr))
+            deadline = time.monotonic() + timeout_s
+            while True:
+                if not self.recv.poll(max(0.0, deadline - time.monotonic())):
+                    raise _WorkerLost(timed_out=True, exitcode=None)
+                outcome: tuple[str, Any] = self.recv.recv()
+                if outcome[0] != "ocr":
+                    break
+                deadline += OCR_S_PER_IMAGE * int(outcome[1])
         except (EOFError, OSError):
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=1.0)

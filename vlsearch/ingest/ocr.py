@@ -41,6 +41,17 @@ class OcrResult:
     height: int = 0
 
 
+@dataclass(frozen=True)
+class OcrSpec:
+    """An OcrEngine's settings, picklable: what an extraction worker builds its own engine from."""
+
+    max_side: int = 2000
+    det_side: int = 960
+    min_score: float = 0.5
+    use_angle_cls: bool = False
+    threads: int = 0
+
+
 class OcrEngine:
     """rapidocr behind a cheap constructor; `load()` builds the ONNX sessions once.
 
@@ -70,6 +81,26 @@ class OcrEngine:
     @property
     def loaded(self) -> bool:
         return self._engine is not None
+
+    @property
+    def spec(self) -> OcrSpec:
+        return OcrSpec(
+            max_side=self.max_side,
+            det_side=self.det_side,
+            min_score=self.min_score,
+            use_angle_cls=self.use_angle_cls,
+            threads=self.threads,
+        )
+
+    @classmethod
+    def from_spec(cls, spec: OcrSpec) -> OcrEngine:
+        return cls(
+            max_side=spec.max_side,
+            det_side=spec.det_side,
+            min_score=spec.min_score,
+            use_angle_cls=spec.use_angle_cls,
+            threads=spec.threads,
+        )
 
     def load(self) -> None:
         """Create the rapidocr pipeline. Safe to call twice and from several threads."""

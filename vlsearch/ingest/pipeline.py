@@ -2,6 +2,9 @@
 
 One file failing never stops the batch and never loses what is already indexed: the new rows are
 computed completely before anything is written, and a failed re-ingest keeps the previous version.
+A batch of files runs as a two-stage pipeline: while one file embeds and is written (this thread),
+the next ones are extracted, OCR'd and chunked on helper threads (parsing and OCR run in extraction
+worker processes), so extraction costs no wall time where embedding dominates.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -82,11 +86,42 @@ class IngestReport:
 
 
 @dataclass(frozen=True)
+class _Extracted:
+    """A file read and chunked, not yet embedded."""
+
+    document: Document
+    items: tuple[Item, ...]
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class _Prepared:
     document: Document
     items: tuple[Item, ...]
     vectors: np.ndarray
     warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """One file of a batch between the two stages: extracted, or already settled (failed,
+    unchanged)."""
+
+    name: str
+    doc_id: str | None
+    source: str
+    groups: tuple[str, ...]
+    previous: DocumentRecord | None = None
+    extracted: _Extracted | None = None
+    result: FileResult | None = None
+
+
+# Files extracted ahead of the one embedding: two keep both cores busy when a run of image or video
+# files (OCR, one thread per worker process) follows files that embed quickly.
+EXTRACT_AHEAD = 2
+# Texts per embedder call: a text embedder sorts and packs a call's texts into batches itself, so
+# one call per few hundred chunks keeps padding low; a multimodal one gets `batch_size` at a time.
+_TEXT_EMBED_CALL = 256
 
 
 _UNSAFE_NAME = re.compile(r"[^\w.\- ]+", re.UNICODE)
@@ -136,36 +171,63 @@ class IngestPipeline:
         job_id: str | None = None,
         progress: Progress | None = None,
     ) -> IngestReport:
+        """Ingest files in order. The next EXTRACT_AHEAD files are extracted (and OCR'd), each in its
+        own worker process, while this one embeds and is written; results come in file order."""
         started = time.perf_counter()
         results: list[FileResult] = []
-        for path in expand(Path(p) for p in paths):
-            try:
-                result = self.ingest_file(path, groups=groups)
-            except Exception as exc:  # one file's surprise fails that file; the batch goes on
-                log.exception("ingest of %s failed", shown_name(path))
-                reason = printable(f"internal error: {exc!r}")
-                result = FileResult(
-                    name=printable(shown_name(path)), status="failed", doc_id=None, error=reason, items=0
-                )
-            results.append(result)
-            if job_id is not None:
-                self._catalog.add_job_result(job_id, result)
-            if progress is not None:
-                progress(result)
+        group_t = tuple(groups)
+        files = list(expand(Path(p) for p in paths))
+        doc_ids = [self._doc_id_of(f) for f in files]
+        with ThreadPoolExecutor(max_workers=EXTRACT_AHEAD, thread_name_prefix="ingest-extract") as ahead:
+            upcoming: dict[int, Future[_Pending]] = {}
+            for i, path in enumerate(files):
+                future = upcoming.pop(i, None)
+                for j in range(i + 1, min(len(files), i + 1 + EXTRACT_AHEAD)):
+                    # a document already due earlier waits: its "unchanged" check must see that write
+                    if j not in upcoming and doc_ids[j] not in doc_ids[i:j]:
+                        upcoming[j] = ahead.submit(self._extract_path, files[j], group_t)
+                try:
+                    pending = future.result() if future is not None else self._extract_path(path, group_t)
+                    result = self._finish(pending)
+                except Exception as exc:  # one file's surprise fails that file; the batch goes on
+                    log.exception("ingest of %s failed", shown_name(path))
+                    reason = printable(f"internal error: {exc!r}")
+                    result = FileResult(
+                        name=printable(shown_name(path)), status="failed", doc_id=None, error=reason, items=0
+                    )
+                results.append(result)
+                if job_id is not None:
+                    self._catalog.add_job_result(job_id, result)
+                if progress is not None:
+                    progress(result)
+        self._store.flush_pending()  # rows of small files are flushed together, not one by one
         return IngestReport(tuple(results), time.perf_counter() - started)
 
     def ingest_file(self, path: Path, *, groups: Sequence[str]) -> FileResult:
+        return self._finish(self._extract_path(path, tuple(groups)))
+
+    def _doc_id_of(self, path: Path) -> str | None:
+        if name_problem(path) is not None:
+            return None
+        try:
+            return doc_id_for(str(check_allowed(path, self._settings.resolved_allowed_roots)))
+        except InputRejectedError:
+            return None
+
+    def _extract_path(self, path: Path, groups: tuple[str, ...]) -> _Pending:
         problem = name_problem(path)
         if problem is not None:
             shown = printable(shown_name(path))
-            return FileResult(name=shown, status="failed", doc_id=None, error=printable(problem), items=0)
+            result = FileResult(name=shown, status="failed", doc_id=None, error=printable(problem), items=0)
+            return _Pending(name=shown, doc_id=None, source=shown, groups=groups, result=result)
         try:
             resolved = check_allowed(path, self._settings.resolved_allowed_roots)
         except InputRejectedError as exc:
-            return FileResult(
+            result = FileResult(
                 name=printable(str(path)), status="failed", doc_id=None, error=printable(str(exc)), items=0
             )
-        return self._ingest_resolved(
+            return _Pending(name=result.name, doc_id=None, source=str(path), groups=groups, result=result)
+        return self._extract_resolved(
             resolved, source=str(resolved), name=printable(resolved.name), groups=groups
         )
 
@@ -245,6 +307,7 @@ class IngestPipeline:
         all_items = [item for _, items in pending for item in items]
         vectors = self._embed(all_items)
         self._store.upsert(all_items, vectors)
+        self._store.flush_pending()
         for doc, items in pending:
             self._catalog.put_document(doc, status=DocStatus.READY, item_count=len(items))
             results.append(
@@ -274,22 +337,49 @@ class IngestPipeline:
     # ------------------------------------------------------------------ internals
 
     def _ingest_resolved(self, path: Path, *, source: str, name: str, groups: Sequence[str]) -> FileResult:
+        return self._finish(self._extract_resolved(path, source=source, name=name, groups=tuple(groups)))
+
+    def _extract_resolved(self, path: Path, *, source: str, name: str, groups: tuple[str, ...]) -> _Pending:
+        """Stage one: everything before embedding. Failures are recorded here, as they happen."""
         doc_id = doc_id_for(source)
         previous = self._catalog.get_document(doc_id)
+        pending = _Pending(name=name, doc_id=doc_id, source=source, groups=groups, previous=previous)
         try:
-            prepared = self._prepare(path, doc_id=doc_id, source=source, name=name, groups=tuple(groups))
+            extracted = self._extract(path, doc_id=doc_id, source=source, name=name, groups=groups)
         except _Unchanged:
-            return FileResult(name=name, status="unchanged", doc_id=doc_id, error="", items=0)
+            return replace(
+                pending, result=FileResult(name=name, status="unchanged", doc_id=doc_id, error="", items=0)
+            )
         except VlsearchError as exc:
-            return self._record_failure(name, doc_id, source, previous, str(exc), tuple(groups))
+            return replace(
+                pending, result=self._record_failure(name, doc_id, source, previous, str(exc), groups)
+            )
         except Exception as exc:  # an extractor bug must fail this file only, with its reason kept
             log.exception("unexpected error ingesting %s", path)
-            return self._record_failure(
-                name, doc_id, source, previous, f"internal error: {exc!r}", tuple(groups)
-            )
+            failure = self._record_failure(name, doc_id, source, previous, f"internal error: {exc!r}", groups)
+            return replace(pending, result=failure)
+        return replace(pending, extracted=extracted)
 
+    def _finish(self, pending: _Pending) -> FileResult:
+        """Stage two: embed and write an extracted file (a settled one passes through)."""
+        if pending.result is not None:
+            return pending.result
+        extracted = pending.extracted
+        assert extracted is not None and pending.doc_id is not None
+        try:
+            vectors = self._embed(extracted.items)
+        except Exception as exc:  # a model error fails this file only, with its reason kept
+            if not isinstance(exc, VlsearchError):
+                log.exception("unexpected error embedding %s", pending.name)
+            reason = str(exc) if isinstance(exc, VlsearchError) else f"internal error: {exc!r}"
+            return self._record_failure(
+                pending.name, pending.doc_id, pending.source, pending.previous, reason, pending.groups
+            )
+        prepared = _Prepared(extracted.document, extracted.items, vectors, extracted.warnings)
         self._write(prepared)
-        return FileResult(name=name, status="ingested", doc_id=doc_id, error="", items=len(prepared.items))
+        return FileResult(
+            name=pending.name, status="ingested", doc_id=pending.doc_id, error="", items=len(prepared.items)
+        )
 
     def _write(self, prepared: _Prepared) -> None:
         """Replace the document's rows without a moment where a searchable document is missing.
@@ -340,13 +430,13 @@ class IngestPipeline:
             raise InputRejectedError(f"{doc.name}: no stored copy of {doc.source} is left; ingest it again")
         if not doc.source.startswith("upload:"):
             path = check_allowed(path, self._settings.resolved_allowed_roots)
-        # INDEXING (not READY) makes _prepare skip its "unchanged" shortcut
+        # INDEXING (not READY) makes _extract skip its "unchanged" shortcut
         self._catalog.set_status(doc.id, DocStatus.INDEXING)
         return self._ingest_resolved(path, source=doc.source, name=doc.name, groups=doc.groups)
 
-    def _prepare(
+    def _extract(
         self, path: Path, *, doc_id: str, source: str, name: str, groups: tuple[str, ...]
-    ) -> _Prepared:
+    ) -> _Extracted:
         size = path.stat().st_size
         if size > self._limits.max_file_bytes:
             raise TooLargeError(self._too_large(size))
@@ -359,9 +449,7 @@ class IngestPipeline:
             and tuple(previous.document.groups) == groups
         ):
             raise _Unchanged
-        extraction = self._extractor.run(path, limits=self._limits).extraction
-        if self._enricher is not None and extraction.images:
-            extraction = self._enricher.enrich(extraction)
+        extraction = self._extractor.run(path, limits=self._limits, enricher=self._enricher).extraction
         document = Document(
             id=doc_id,
             source=source,
@@ -383,8 +471,7 @@ class IngestPipeline:
         items += visual
         if not items:
             raise InputRejectedError(f"{name}: no text or images found to index")
-        vectors = self._embed(items)
-        return _Prepared(document, tuple(items), vectors, extraction.warnings)
+        return _Extracted(document, tuple(items), extraction.warnings)
 
     def _text_items(
         self,
@@ -475,12 +562,13 @@ class IngestPipeline:
             else EmbedInput(text=item.text)
             for item in items
         ]
+        step = self._batch_size if multimodal else max(self._batch_size, _TEXT_EMBED_CALL)
         # one lease for the whole document: an unload waits for it rather than failing a later batch,
         # and a document that arrives during an unload waits for it rather than failing
         with lease_of(self._embedder, wait=True):
             parts = [
-                self._embedder.embed(inputs[i : i + self._batch_size], role=Role.DOCUMENT)
-                for i in range(0, len(inputs), self._batch_size)
+                self._embedder.embed(inputs[i : i + step], role=Role.DOCUMENT)
+                for i in range(0, len(inputs), step)
             ]
         if not parts:
             return np.zeros((0, self._embedder.dim), dtype=np.float32)

@@ -6,7 +6,8 @@ collection twice in Python (dedup and tombstone masks) and rebuilds each hit's w
 belongs to one process (Lite locks it) and every write in that process goes through the Store, so
 the Store can keep its own exact index of the same rows and answer searches from it: exact cosine
 over a float32 matrix and BM25 over posting arrays. Lite stays the store of record; this index is
-rebuilt from it on first use. A Milvus server (or `milvus-lite server`, which other processes may
+rebuilt from it on first use, or read back from its snapshot while that is current
+(milvus.index_snapshot). A Milvus server (or `milvus-lite server`, which other processes may
 write to) is always searched through Milvus.
 
 BM25 is the collection's own definition (vlsearch.milvus.bm25: the analyzer parameters, k1 and b
@@ -27,7 +28,7 @@ from __future__ import annotations
 
 import threading
 from array import array
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,6 +40,8 @@ _GROW = 1.5
 _MASK_CACHE = 8
 _GROUP_CACHE = 64
 _CHECK_ROWS = 32  # stored sparse vectors compared with the analyzer at every build
+# tokenised into a persisted index's definition key: mixed scripts, codes, stop words, punctuation
+_PROBE = "Node-07 E-17 电源模块更换步骤 Überprüfung firmware_v2.1 don't The AND of"
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,24 @@ class _Stats:
     rows: np.ndarray | None  # bool per slot; None: every live row
     docs: int
     avgdl: float
+
+
+@dataclass(frozen=True)
+class CollectionState:
+    """One collection's live rows as plain arrays (what milvus.index_snapshot persists): unit
+    vectors, BM25 lengths, and postings in CSR form (term ids[t], rows/tfs[offsets[t]:offsets[t+1]]).
+    Per-group BM25 statistics are not stored: they are sums over `lengths` and the `group` postings
+    of `values`, computed on first use as after a build."""
+
+    items: list[Item]
+    vectors: np.ndarray  # float32 [n, dim]
+    lengths: np.ndarray  # float32 [n]
+    terms: np.ndarray  # uint32 [T]
+    offsets: np.ndarray  # int64 [T + 1]
+    rows: np.ndarray  # int32 [P]
+    tfs: np.ndarray  # float32 [P]
+    # filter attribute -> value -> sorted row positions (None: derive from the items)
+    values: dict[str, dict[str, np.ndarray]] | None = None
 
 
 class _Postings:
@@ -214,6 +235,73 @@ class CollectionIndex:
                 fresh._values[attr].setdefault(value, set()).add(pos)
         fresh._changed()
         return fresh
+
+    def state(self) -> CollectionState:
+        """The live rows, re-packed (export hook for milvus.index_snapshot)."""
+        packed = self.repacked() if len(self._pos) != len(self._items) else self
+        n = len(packed._items)
+        terms = sorted(packed._postings)
+        parts = [packed._postings[t].arrays() for t in terms]
+        offsets = np.zeros(len(terms) + 1, dtype=np.int64)
+        np.cumsum([len(r) for r, _ in parts], out=offsets[1:])
+        rows = np.concatenate([r for r, _ in parts]) if parts else np.zeros(0, np.int64)
+        tfs = np.concatenate([f for _, f in parts]) if parts else np.zeros(0, np.float32)
+        return CollectionState(
+            items=[item for item in packed._items if item is not None],
+            vectors=packed._vectors[:n].copy(),
+            lengths=packed._lengths[:n].copy(),
+            terms=np.asarray(terms, dtype=np.uint32),
+            offsets=offsets,
+            rows=rows.astype(np.int32),
+            tfs=tfs.astype(np.float32),
+            values={
+                attr: {v: np.array(sorted(pos), dtype=np.int32) for v, pos in by_value.items()}
+                for attr, by_value in packed._values.items()
+            },
+        )
+
+    @classmethod
+    def from_state(
+        cls,
+        state: CollectionState,
+        *,
+        dim: int,
+        definition: Bm25Definition,
+        terms: Callable[[str], TermCounts],
+    ) -> CollectionIndex:
+        """An index holding exactly `state`'s rows (import hook for milvus.index_snapshot). A writable
+        float32 `state.vectors` is adopted, not copied (the next append grows a new matrix)."""
+        index = cls(dim=dim, definition=definition, terms=terms)
+        n = len(state.items)
+        vectors = state.vectors
+        if not (vectors.flags.writeable and vectors.flags.c_contiguous and vectors.dtype == np.float32):
+            vectors = np.array(vectors, dtype=np.float32)
+        index._vectors = vectors.reshape(n, dim)
+        index._alive = np.ones(n, dtype=bool)
+        index._lengths = np.array(state.lengths, dtype=np.float32)
+        index._total_length = float(np.sum(state.lengths, dtype=np.float64))
+        rows32 = np.ascontiguousarray(state.rows, dtype=np.int32)
+        rows64, tfs32 = rows32.astype(np.int64), np.ascontiguousarray(state.tfs, dtype=np.float32)
+        offsets = state.offsets.tolist()
+        for k, term in enumerate(state.terms.tolist()):
+            lo, hi = offsets[k], offsets[k + 1]
+            postings = _Postings()
+            postings.rows.frombytes(rows32[lo:hi].tobytes())
+            postings.tfs.frombytes(tfs32[lo:hi].tobytes())
+            postings._arrays = (rows64[lo:hi], tfs32[lo:hi])
+            index._postings[term] = postings
+        index._items = list(state.items)
+        index._pos = {item.id: pos for pos, item in enumerate(state.items)}
+        values = index._values
+        if state.values is not None and set(state.values) == set(values):
+            for attr, by_value in state.values.items():
+                values[attr] = {value: set(positions.tolist()) for value, positions in by_value.items()}
+        else:
+            for pos, item in enumerate(state.items):
+                for attr, value in cls._attributes(item):
+                    values[attr].setdefault(value, set()).add(pos)
+        index._changed()
+        return index
 
     def _changed(self) -> None:
         self._version += 1
@@ -409,6 +497,54 @@ class MemoryIndex:
                     checked = True
                 index.upsert(items, vectors, terms)
             data[name] = index
+        with self._lock:
+            self._data = data
+        return sum(len(c) for c in data.values())
+
+    def definition(self) -> dict[str, object]:
+        """What decides this index's contents besides the rows: a persisted index made under another
+        definition must not be loaded. Per collection, the BM25 definition the collection states
+        (analyzer parameters with their stop list, k1, b) and the terms the analyzer gives a probe
+        text (catches a tokenizer or dictionary that changed under the same parameters)."""
+        with self._lock:
+            missing = [c for c in self._collections if c not in self._definitions]
+            if missing:
+                raise RuntimeError(f"no BM25 definition for {missing}: define() each collection first")
+            definitions = {c: (self._definitions[c], self._terms[c]) for c in self._collections}
+        return {
+            "dim": self._dim,
+            "collections": {
+                name: {
+                    "analyzer": definition.analyzer_json,
+                    "bm25_k1": definition.k1,
+                    "bm25_b": definition.b,
+                    "probe_terms": sorted(terms(_PROBE).items()),
+                }
+                for name, (definition, terms) in definitions.items()
+            },
+        }
+
+    def export_state(self) -> dict[str, CollectionState] | None:
+        """Every collection's live rows, or None when not built (call with `writing` held)."""
+        with self._lock:
+            if self._data is None:
+                return None
+            return {name: index.state() for name, index in self._data.items()}
+
+    def restore(self, states: Mapping[str, CollectionState]) -> int:
+        """Become the index of `states` (a snapshot); returns the rows. Call with `writing` held,
+        after define() (the definitions were part of the snapshot's key)."""
+        with self._lock:
+            missing = [c for c in self._collections if c not in self._definitions]
+            if missing:
+                raise RuntimeError(f"no BM25 definition for {missing}: define() each collection first")
+            definitions, counters = dict(self._definitions), dict(self._terms)
+        data = {
+            name: CollectionIndex.from_state(
+                states[name], dim=self._dim, definition=definitions[name], terms=counters[name]
+            )
+            for name in self._collections
+        }
         with self._lock:
             self._data = data
         return sum(len(c) for c in data.values())

