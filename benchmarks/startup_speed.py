@@ -163,6 +163,7 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, default=None, help="keep and reuse the data dirs here")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/startup_speed.json"))
     args = parser.parse_args()
+    load_start = os.getloadavg()
     root = args.keep or Path(os.environ.get("TMPDIR", "/tmp")) / f"vlsearch-startup-{os.getpid()}"
     root.mkdir(parents=True, exist_ok=True)
     results = []
@@ -195,6 +196,7 @@ def main() -> None:
             "cpus": os.cpu_count(),
             "platform": platform.platform(),
             "python": platform.python_version(),
+            "load_average_at_start": load_start,
             "load_average_at_end": os.getloadavg(),
         },
         "results": results,

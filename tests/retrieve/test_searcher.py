@@ -131,9 +131,11 @@ def test_a_query_with_media_is_retrieved_whole_and_medium_by_medium(searcher: Se
     assert searcher.query_parts(Query(text="pump"), []) == ["pump"]  # nothing to split
     got = searcher.retrieve(query, media_texts=media)
     lists = [searcher.retrieve(Query(text=t, per_doc_limit=0)) for t in parts]
-    assert [(c.item.id, round(c.score, 6)) for c in got] == [
-        (c.item.id, round(c.score, 6)) for c in average_parts(lists)
-    ]
+    expected = average_parts(lists)
+    assert [c.item.id for c in got] == [c.item.id for c in expected]
+    # the parts are embedded in one padded batch here and one by one above: ONNX Runtime's kernels
+    # for the two shapes agree to ~1e-7, not bit for bit
+    assert [c.score for c in got] == pytest.approx([c.score for c in expected], abs=1e-5)
     assert got[0].item.id == "t2"  # the row that answers both: E-71 of the coolant pump
 
 
