@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from pymilvus import MilvusClient
 
+from vlsearch.evidence.boxes import LineBoxes
 from vlsearch.milvus import Store, schema
 from vlsearch.milvus.index_snapshot import read_header, snapshot_path
 from vlsearch.types import Item, Locator, Modality, SearchFilter
@@ -40,6 +41,7 @@ def _items(n: int, *, seed: int, prefix: str = "i") -> list[Item]:
             doc_type="pdf",
             groups=("eng",) if k % 2 else ("ops", "eng"),
             media=f"media/{k}.png" if k % 3 == 2 else "",
+            lines=LineBoxes.pack([(0, 4, (0.1, 0.01 * k, 0.5, 0.01 * k + 0.05))] * (k % 3)),
         )
         for k in range(n)
     ]
@@ -61,9 +63,9 @@ def _answers(store: Store) -> list[list[tuple[str, float]]]:
     query = _vectors(1, 99)[0]
     for flt in FILTERS:
         for coll in ("chunks", "images"):
-            out.append(
-                [(c.item.id, round(c.score, 4)) for c in store.search_dense(coll, query, limit=8, flt=flt)]
-            )
+            hits = store.search_dense(coll, query, limit=8, flt=flt)
+            out.append([(c.item.id, round(c.score, 4)) for c in hits])
+            out.append([(c.item.id, c.item.lines.to_json()) for c in hits])  # evidence boxes kept
             out.append(
                 [
                     (c.item.id, round(c.score, 3))

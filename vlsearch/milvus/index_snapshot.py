@@ -23,6 +23,7 @@ unreadable, truncated, fails its checksum, or was made under another definition 
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
@@ -39,13 +40,14 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from vlsearch.evidence.boxes import NO_LINES, LineBoxes
 from vlsearch.milvus.memory_index import CollectionState, MemoryIndex
 from vlsearch.milvus.rows import locator_from_json
 from vlsearch.types import Item, Modality
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2  # 2: each row's line boxes (evidence.boxes) are kept
 TOKEN_PROPERTY = "vlsearch.index_token"
 TOKEN_COLLECTION = "chunks"
 _MAGIC = b"VLSIDX1\n"
@@ -53,6 +55,7 @@ _ALIGN = 64
 _ARRAYS = ("vectors", "lengths", "terms", "offsets", "rows", "tfs")
 _STRINGS = ("id", "doc_id", "modality", "doc_type", "name", "source", "text", "media", "thumbnail")
 _MODALITY = {m.value: m for m in Modality}
+_LINE_BYTES = 24  # one packed line box: six int32 (evidence.boxes)
 
 
 class SnapshotInvalid(Exception):
@@ -96,11 +99,30 @@ def _item_columns(items: list[Item]) -> tuple[bytes, np.ndarray, np.ndarray]:
     return json.dumps(columns, ensure_ascii=False).encode("utf-8"), locator_ix, groups_ix
 
 
-def _items_from_columns(raw: bytes, locator_ix: np.ndarray, groups_ix: np.ndarray) -> list[Item]:
+def _line_columns(items: list[Item]) -> tuple[np.ndarray, np.ndarray]:
+    """Every row's packed line boxes, concatenated (int32), and where each row's start (in bytes)."""
+    offsets = np.zeros(len(items) + 1, dtype=np.int64)
+    np.cumsum([len(item.lines.data) for item in items], out=offsets[1:])
+    packed = b"".join(item.lines.data for item in items)
+    return np.frombuffer(packed, dtype=np.uint8).copy(), offsets
+
+
+def _items_from_columns(
+    raw: bytes, locator_ix: np.ndarray, groups_ix: np.ndarray, lines: np.ndarray, line_offsets: np.ndarray
+) -> list[Item]:
     columns = json.loads(raw.decode("utf-8"))
     n = len(columns["id"])
     if any(len(columns[c]) != n for c in _STRINGS) or locator_ix.shape != (n,) or groups_ix.shape != (n,):
         raise ValueError("item columns differ in length")
+    bounds = line_offsets.tolist()
+    if (
+        len(bounds) != n + 1
+        or bounds[0] != 0
+        or bounds[-1] != lines.shape[0]
+        or any(b < a or (b - a) % _LINE_BYTES for a, b in itertools.pairwise(bounds))
+    ):
+        raise ValueError("line box offsets do not agree")
+    packed = lines.tobytes()
     locators = [locator_from_json(json.loads(loc)) for loc in columns["locators"]]
     groups = [tuple(g) for g in columns["groups"]]
     modality = [_MODALITY[m] for m in columns["modality"]]
@@ -117,6 +139,7 @@ def _items_from_columns(raw: bytes, locator_ix: np.ndarray, groups_ix: np.ndarra
             groups=groups[gix],
             media=columns["media"][k],
             thumbnail=columns["thumbnail"][k],
+            lines=LineBoxes(packed[bounds[k] : bounds[k + 1]]) if bounds[k + 1] > bounds[k] else NO_LINES,
         )
         for k, (lix, gix) in enumerate(zip(locator_ix.tolist(), groups_ix.tolist(), strict=True))
     ]
@@ -170,7 +193,9 @@ def write_snapshot(
         items, locator_ix, groups_ix = _item_columns(state.items)
         arrays = {}
         regions: list[tuple[str, bytes | np.ndarray]] = [("items", items), ("locator_ix", locator_ix)]
-        regions += [("groups_ix", groups_ix), *((f, getattr(state, f)) for f in _ARRAYS)]
+        lines, line_offsets = _line_columns(state.items)
+        regions += [("groups_ix", groups_ix), ("lines", lines), ("line_offsets", line_offsets)]
+        regions += [(f, getattr(state, f)) for f in _ARRAYS]
         regions += _value_regions(state)
         for field, data in regions:
             pad = -offset % _ALIGN
@@ -339,7 +364,11 @@ def read_snapshot(
 
 def _state(name: str, buffers: Mapping[tuple[str, str], Any]) -> CollectionState:
     items = _items_from_columns(
-        bytes(buffers[(name, "items")]), buffers[(name, "locator_ix")], buffers[(name, "groups_ix")]
+        bytes(buffers[(name, "items")]),
+        buffers[(name, "locator_ix")],
+        buffers[(name, "groups_ix")],
+        buffers[(name, "lines")],
+        buffers[(name, "line_offsets")],
     )
     state = CollectionState(
         items=items,
