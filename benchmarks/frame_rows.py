@@ -36,8 +36,8 @@ sys.path.insert(0, str(ROOT))
 
 from vlsearch.demo.media import racking_video  # noqa: E402
 from vlsearch.media.keyframes import KeyframeSampler  # noqa: E402
+from vlsearch.models.qwen3vl.inputs import VideoClip, parse_side  # noqa: E402
 from vlsearch.rerank import Qwen3VLReranker, RerankStage  # noqa: E402
-from vlsearch.rerank.inputs import VideoClip, parse_side  # noqa: E402
 from vlsearch.testing.tiny_qwen3vl import build_tiny_qwen3vl  # noqa: E402
 from vlsearch.types import Candidate, Item, Locator, Modality  # noqa: E402
 

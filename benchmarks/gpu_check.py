@@ -70,8 +70,8 @@ import torch  # noqa: E402
 from rerank_speed import build_config, build_random_backbone, make_image, make_text, run_method  # noqa: E402
 
 from vlsearch.models.device import resolve_device  # noqa: E402
+from vlsearch.models.qwen3vl.inputs import SideContent, parse_side  # noqa: E402
 from vlsearch.rerank import Qwen3VLReranker  # noqa: E402
-from vlsearch.rerank.inputs import SideContent, parse_side  # noqa: E402
 from vlsearch.testing.tiny_qwen3vl import build_processor, build_tokenizer  # noqa: E402
 
 QUERY = "How do I replace the power supply module when the red alarm light is on?"

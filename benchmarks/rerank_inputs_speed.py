@@ -28,8 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from vlsearch.demo.media import rack_photo, racking_scene, racking_video  # noqa: E402
-from vlsearch.rerank.inputs import VisionLimits  # noqa: E402
-from vlsearch.rerank.vision import fetch_image, fetch_video  # noqa: E402
+from vlsearch.models.qwen3vl.inputs import VisionLimits  # noqa: E402
+from vlsearch.models.qwen3vl.vision import fetch_image, fetch_video  # noqa: E402
 
 
 def _old_inputs(tree: Path) -> Any:

@@ -41,7 +41,7 @@ def _ours_embedder(model_dir: Path, ctor: dict[str, Any]) -> Any:
     from vlsearch.models.qwen3vl_embedder import Qwen3VLEmbedder
 
     if "max_frames" in ctor:
-        from vlsearch.rerank.inputs import VisionLimits
+        from vlsearch.models.qwen3vl.inputs import VisionLimits
 
         return Qwen3VLEmbedder(
             model=str(model_dir), device="cpu", limits=VisionLimits(max_frames=ctor["max_frames"])

@@ -30,9 +30,9 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from vlsearch.models.device import resolve_device
+from vlsearch.models.qwen3vl.backbone import EncodedInput
+from vlsearch.models.qwen3vl.inputs import SideContent, parse_side
 from vlsearch.rerank import Qwen3VLReranker
-from vlsearch.rerank.backbone import EncodedInput
-from vlsearch.rerank.inputs import SideContent, parse_side
 from vlsearch.testing.tiny_qwen3vl import SPECIAL_TOKENS, build_processor, build_tokenizer
 
 SHAPES: dict[str, dict[str, Any]] = {

@@ -11,8 +11,8 @@ import torch
 
 from vlsearch.models import device as device_mod
 from vlsearch.models.device import DeviceChoice, resolve_device
+from vlsearch.models.qwen3vl.backbone import load_backbone
 from vlsearch.rerank import Qwen3VLReranker
-from vlsearch.rerank.backbone import load_backbone
 
 
 @pytest.fixture()
@@ -60,7 +60,7 @@ def test_fa2_that_fails_at_load_falls_back_to_sdpa(tiny_model_dir: Path, caplog)
     choice = DeviceChoice(
         device="cpu", dtype=torch.float32, attn_implementation="flash_attention_2", reason="t"
     )
-    with caplog.at_level(logging.WARNING, logger="vlsearch.rerank.backbone"):
+    with caplog.at_level(logging.WARNING, logger="vlsearch.models.qwen3vl.backbone"):
         _processor, model = load_backbone(str(tiny_model_dir), choice)
     assert model.config._attn_implementation == "sdpa"
     assert "FlashAttention-2 failed at load" in caplog.text
@@ -76,7 +76,7 @@ def test_first_fa2_forward_failure_switches_to_sdpa_once(tiny_model_dir: Path, c
         device="cpu", dtype=torch.float32, attn_implementation="flash_attention_2", reason="t"
     )
     model._guard.checked = False
-    with caplog.at_level(logging.WARNING, logger="vlsearch.rerank.backbone"):
+    with caplog.at_level(logging.WARNING, logger="vlsearch.models.qwen3vl.backbone"):
         got = model.score({"text": "fan"}, docs)
     assert got == pytest.approx(want, abs=1e-6)
     assert model.attn_implementation == "sdpa" and model._choice.attn_implementation == "sdpa"
@@ -89,7 +89,7 @@ def test_first_fa2_forward_failure_switches_to_sdpa_once(tiny_model_dir: Path, c
 def test_oom_is_not_treated_as_a_kernel_failure(
     tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from vlsearch.rerank import backbone
+    from vlsearch.models.qwen3vl import backbone
 
     model = Qwen3VLReranker(model_name_or_path=str(tiny_model_dir), device="cpu")
     model.load()

@@ -10,8 +10,8 @@ import pytest
 
 from vlsearch.catalog import Catalog, DocStatus
 from vlsearch.config import get_settings
+from vlsearch.models.qwen3vl.inputs import VideoClip, parse_side
 from vlsearch.rerank import Qwen3VLReranker, RerankStage, ScoreCache
-from vlsearch.rerank.inputs import VideoClip, parse_side
 from vlsearch.rerank.sources import SourceVideos
 from vlsearch.types import Candidate, Document, Item, Locator, Modality
 

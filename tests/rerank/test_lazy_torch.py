@@ -1,4 +1,5 @@
-"""A CPU-profile or remote-reranker node imports vlsearch.rerank without importing torch."""
+"""A CPU-profile or remote-reranker node imports vlsearch.rerank (and the Qwen3-VL plumbing in
+vlsearch.models.qwen3vl) without importing torch."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ import textwrap
 CODE = textwrap.dedent(
     """
     import sys
-    import vlsearch.rerank, vlsearch.rerank.cache, vlsearch.rerank.inputs, vlsearch.rerank.prompt
-    import vlsearch.rerank.remote, vlsearch.rerank.stage, vlsearch.rerank.truncation
+    import vlsearch.rerank, vlsearch.rerank.cache, vlsearch.rerank.remote, vlsearch.rerank.stage
+    import vlsearch.models.qwen3vl.inputs, vlsearch.models.qwen3vl.prompt, vlsearch.models.qwen3vl.truncation
+    import vlsearch.models.qwen3vl_embedder
     import vlsearch.models.device
     from vlsearch.config import get_settings
     from vlsearch.rerank import Qwen3VLReranker, RerankStage, ScoreCache
-    from vlsearch.rerank.inputs import parse_side
+    from vlsearch.models.qwen3vl.inputs import parse_side
     from vlsearch.rerank.remote import RemoteReranker
 
     # what the Runtime builds for rerank_on_cpu (weights not loaded) and for a remote reranker

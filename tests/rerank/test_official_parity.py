@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 import torch
 
+from vlsearch.models.qwen3vl.inputs import VisionLimits, parse_side
 from vlsearch.models.qwen3vl_embedder import Qwen3VLEmbedder
 from vlsearch.rerank import Qwen3VLReranker
-from vlsearch.rerank.inputs import VisionLimits, parse_side
 from vlsearch.types import EmbedInput, Role
 
 from .official_reference import OfficialEmbedder, OfficialReranker
@@ -101,6 +101,6 @@ def test_embedder_matches_official_recipe(
 
 
 def test_videos_are_read_by_decord() -> None:
-    from vlsearch.rerank.vision import video_reader
+    from vlsearch.models.qwen3vl.vision import video_reader
 
     assert video_reader() == "decord"

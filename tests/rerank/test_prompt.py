@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from vlsearch.rerank.inputs import SideContent
-from vlsearch.rerank.prompt import embed_instruction, embed_prompt, rerank_prompt, side_content
+from vlsearch.models.qwen3vl.inputs import SideContent
+from vlsearch.models.qwen3vl.prompt import embed_instruction, embed_prompt, rerank_prompt, side_content
 from vlsearch.rerank.qwen3vl import Qwen3VLReranker
 
 # The reference's template, with {instruction}, {Q}, {D} left for str.format and \n as newlines.

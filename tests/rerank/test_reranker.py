@@ -13,8 +13,8 @@ from PIL import Image
 
 from vlsearch.errors import ModelUnavailableError
 from vlsearch.models.base import ModelState, Reranker, RerankInput
+from vlsearch.models.qwen3vl.inputs import parse_side
 from vlsearch.rerank import Qwen3VLReranker
-from vlsearch.rerank.inputs import parse_side
 
 from .test_prompt import DEFAULT_INSTRUCTION, IMAGE, REFERENCE_TEMPLATE, VIDEO
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from vlsearch.models.base import RerankInput
+from vlsearch.models.qwen3vl.inputs import parse_side
 from vlsearch.rerank import Qwen3VLReranker, RerankStage, ScoreCache
-from vlsearch.rerank.inputs import parse_side
 from vlsearch.types import Candidate, Item, Locator, Modality, Query
 
 

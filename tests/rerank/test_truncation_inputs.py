@@ -8,10 +8,10 @@ import pytest
 import torch
 
 from vlsearch.errors import InputRejectedError
-from vlsearch.rerank.inputs import VideoClip, VisionLimits, parse_side
+from vlsearch.models.qwen3vl.inputs import VideoClip, VisionLimits, parse_side
+from vlsearch.models.qwen3vl.truncation import truncate_ids
+from vlsearch.models.qwen3vl.vision import check_video, fetch_image, fetch_video, image_element, video_element
 from vlsearch.rerank.qwen3vl import Qwen3VLReranker
-from vlsearch.rerank.truncation import truncate_ids
-from vlsearch.rerank.vision import check_video, fetch_image, fetch_video, image_element, video_element
 
 S = 1000  # a "special" id in the unit tests below
 

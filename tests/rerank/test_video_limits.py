@@ -13,8 +13,8 @@ import pytest
 
 from vlsearch.config import get_settings
 from vlsearch.errors import TooLargeError
+from vlsearch.models.qwen3vl.inputs import VideoClip, parse_side
 from vlsearch.rerank import Qwen3VLReranker
-from vlsearch.rerank.inputs import VideoClip, parse_side
 
 from .parity_cases import write_mp4
 

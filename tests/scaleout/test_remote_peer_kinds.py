@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 
 from vlsearch.models.base import RerankInput
-from vlsearch.rerank.prompt import IMAGE_PLACEHOLDER, rerank_prompt
+from vlsearch.models.qwen3vl.prompt import IMAGE_PLACEHOLDER, rerank_prompt
 from vlsearch.rerank.remote import RemoteReranker, check_kind
 
 ROOT = Path(__file__).resolve().parents[2]

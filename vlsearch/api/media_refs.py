@@ -24,7 +24,7 @@ from vlsearch.api.state import ApiState
 from vlsearch.errors import PathNotAllowedError, VlsearchError
 from vlsearch.ingest.sniff import sniff
 from vlsearch.models.base import RerankInput
-from vlsearch.rerank.inputs import VIDEO_SUFFIXES
+from vlsearch.models.qwen3vl.inputs import VIDEO_SUFFIXES
 from vlsearch.types import Modality
 
 

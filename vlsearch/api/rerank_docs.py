@@ -18,7 +18,7 @@ from typing import Any
 from vlsearch.api.errors import ApiError
 from vlsearch.api.schemas.rerank import RerankContent, RerankDocument
 from vlsearch.models.base import Reranker, RerankInput
-from vlsearch.rerank.prompt import EMPTY_SIDE, rerank_prompt
+from vlsearch.models.qwen3vl.prompt import EMPTY_SIDE, rerank_prompt
 from vlsearch.rerank.text_budget import TextBudget
 
 MAX_CHUNKS_TOTAL = 2000  # scored pairs per request once documents are split

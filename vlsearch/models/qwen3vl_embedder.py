@@ -3,24 +3,24 @@
 Pooling is the hidden state of the last non-pad token with RIGHT padding, L2-normalised; queries
 carry a task instruction, documents the default one. `dim` > 0 keeps a Matryoshka prefix. Images
 and frame lists go through qwen-vl-utils with the official embedding script's element dicts (see
-`vlsearch.rerank.vision`); torch is imported only when the model loads.
+`vlsearch.models.qwen3vl.vision`); torch is imported only when the model loads.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from vlsearch.errors import ModelUnavailableError
-from vlsearch.models.base import ModelInfo, ModelState
+from vlsearch.models.base import ModelInfo
 from vlsearch.models.device import DeviceChoice, dtype_label, release_cuda_memory
-from vlsearch.rerank.inputs import SideContent, VisionLimits
-from vlsearch.rerank.prompt import (
+from vlsearch.models.lifecycle import ModelLifecycle
+from vlsearch.models.qwen3vl.inputs import SideContent, VisionLimits
+from vlsearch.models.qwen3vl.prompt import (
     EMBED_DEFAULT_INSTRUCTION,
     EMBED_QUERY_INSTRUCTION,
     embed_prompt,
@@ -31,7 +31,7 @@ from vlsearch.types import EmbedInput, Role
 if TYPE_CHECKING:
     import torch
 
-    from vlsearch.rerank.backbone import AttentionGuard, EncodedInput
+    from vlsearch.models.qwen3vl.backbone import AttentionGuard, EncodedInput
 
 log = logging.getLogger(__name__)
 
@@ -72,9 +72,8 @@ class Qwen3VLEmbedder:
         self.max_batch_size = max_batch_size
         self.limits = limits or VisionLimits()
         self.name = name
-        self._lock = threading.RLock()
-        self._state = ModelState.UNLOADED
-        self._error = ""
+        self._life = ModelLifecycle()
+        self._lock = self._life.lock
         self._choice: DeviceChoice | None = None
         self._processor: Any = None
         self._model: Any = None
@@ -97,7 +96,7 @@ class Qwen3VLEmbedder:
         if self._full_dim is None:
             from transformers.utils import cached_file
 
-            from vlsearch.rerank.backbone import model_unavailable
+            from vlsearch.models.qwen3vl.backbone import model_unavailable
 
             try:
                 path = cached_file(self._model_id, "config.json")
@@ -126,47 +125,40 @@ class Qwen3VLEmbedder:
             model_id=self._model_id,
             kind="embedder",
             backend="qwen3-vl",
-            state=self._state,
+            state=self._life.state,
             device=str(self._device_map or (choice.device if choice else (self._device or "auto"))),
             dtype=choice.dtype_name if choice else dtype_label(self._dtype),
             dim=dim,
             multimodal=True,
-            error=self._error,
+            error=self._life.error,
         )
 
     def load(self) -> None:
         with self._lock:
             if self._model is not None:
                 return
-            self._state = ModelState.LOADING
-            try:
+            with self._life.loading(str):
                 from vlsearch.models.device import resolve_device
-                from vlsearch.rerank.backbone import load_backbone
-                from vlsearch.rerank.vision import qwen_vl_utils
+                from vlsearch.models.qwen3vl.backbone import AttentionGuard, load_backbone, special_token_ids
+                from vlsearch.models.qwen3vl.vision import qwen_vl_utils
 
                 qwen_vl_utils()
                 choice = resolve_device(self._device, self._dtype, self._attn)
                 processor, model = load_backbone(
                     self._model_id, choice, device_map=self._device_map, env_var="VLSEARCH_EMBEDDER"
                 )
-            except Exception as exc:
-                self._state, self._error = ModelState.FAILED, str(exc)
-                raise
-            from vlsearch.rerank.backbone import AttentionGuard, special_token_ids
-
-            tok = processor.tokenizer
-            self._special_ids = special_token_ids(tok, model.config)
-            pad = tok.pad_token_id
-            self._pad_id = int(pad if pad is not None else tok.convert_tokens_to_ids("<|endoftext|>"))
-            self._full_dim = int(model.config.text_config.hidden_size)
-            self._choice, self._processor, self._model = choice, processor, model
-            self._guard = AttentionGuard(self._model_id)
-            self._state, self._error = ModelState.READY, ""
+                tok = processor.tokenizer
+                self._special_ids = special_token_ids(tok, model.config)
+                pad = tok.pad_token_id
+                self._pad_id = int(pad if pad is not None else tok.convert_tokens_to_ids("<|endoftext|>"))
+                self._full_dim = int(model.config.text_config.hidden_size)
+                self._choice, self._processor, self._model = choice, processor, model
+                self._guard = AttentionGuard(self._model_id)
 
     def unload(self) -> None:
         with self._lock:
             self._model = self._processor = self._guard = None
-            self._state = ModelState.UNLOADED
+            self._life.mark_unloaded()
             release_cuda_memory()
 
     def build_prompt(self, item: EmbedInput, *, role: Role) -> str:
@@ -175,8 +167,8 @@ class Qwen3VLEmbedder:
         return embed_prompt(side_content(side.texts, len(side.images), len(side.videos)), instruction)
 
     def encode_inputs(self, inputs: Sequence[EmbedInput], *, role: Role) -> list[EncodedInput]:
-        from vlsearch.rerank.backbone import encode
-        from vlsearch.rerank.vision import fetch_sides
+        from vlsearch.models.qwen3vl.backbone import encode
+        from vlsearch.models.qwen3vl.vision import fetch_sides
 
         self.load()
         out = []
@@ -200,7 +192,7 @@ class Qwen3VLEmbedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         import torch
 
-        from vlsearch.rerank.backbone import plan_batches
+        from vlsearch.models.qwen3vl.backbone import plan_batches
 
         encoded = self.encode_inputs(inputs, role=role)
         dim = self.dim

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from vlsearch.rerank.inputs import SideContent, VideoClip
+from vlsearch.models.qwen3vl.inputs import SideContent, VideoClip
 
 CacheKey = tuple[str, str, str, str]
 

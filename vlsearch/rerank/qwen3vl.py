@@ -7,7 +7,6 @@ position (left padding), which equals P("yes") from a softmax over the ["no", "y
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -15,15 +14,16 @@ from typing import TYPE_CHECKING, Any
 
 from vlsearch.config import DEFAULT_RERANK_INSTRUCTION, Settings
 from vlsearch.errors import ModelUnavailableError
-from vlsearch.models.base import ModelInfo, ModelState, RerankInput
+from vlsearch.models.base import ModelInfo, RerankInput
 from vlsearch.models.device import DeviceChoice, dtype_label, release_cuda_memory
-from vlsearch.rerank.inputs import SideContent, VisionLimits, parse_side
-from vlsearch.rerank.prompt import rerank_prompt, side_content
+from vlsearch.models.lifecycle import ModelLifecycle, describe_error
+from vlsearch.models.qwen3vl.inputs import SideContent, VisionLimits, parse_side
+from vlsearch.models.qwen3vl.prompt import rerank_prompt, side_content
 
 if TYPE_CHECKING:
     import torch
 
-    from vlsearch.rerank.backbone import AttentionGuard, EncodedInput
+    from vlsearch.models.qwen3vl.backbone import AttentionGuard, EncodedInput
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ class Qwen3VLReranker:
 
     Construction is cheap and imports no torch; weights load on first use or on `load()`. Images and
     videos are prepared by qwen-vl-utils exactly as the official code prepares them (see
-    `vlsearch.rerank.vision`); `fps` and `max_frames` here are the defaults a call may override for
+    `vlsearch.models.qwen3vl.vision`); `fps` and `max_frames` here are the defaults a call may override for
     video files, while frame lists are always thinned to this `max_frames`, as upstream.
     """
 
@@ -82,9 +82,8 @@ class Qwen3VLReranker:
         self.max_batch_size = max_batch_size
         self.default_instruction = default_instruction
         self.name = name
-        self._lock = threading.RLock()
-        self._state = ModelState.UNLOADED
-        self._error = ""
+        self._life = ModelLifecycle()
+        self._lock = self._life.lock
         self._choice: DeviceChoice | None = None
         self._processor: Any = None
         self._model: Any = None
@@ -123,11 +122,11 @@ class Qwen3VLReranker:
             model_id=self._model_id,
             kind="reranker",
             backend="qwen3-vl",
-            state=self._state,
+            state=self._life.state,
             device=str(self._device_map or (choice.device if choice else (self._device or "auto"))),
             dtype=choice.dtype_name if choice else dtype_label(self._dtype),
             multimodal=True,
-            error=self._error,
+            error=self._life.error,
         )
 
     def load(self) -> None:
@@ -135,17 +134,16 @@ class Qwen3VLReranker:
         with self._lock:
             if self._model is not None:
                 return
-            self._state = ModelState.LOADING
             started = time.perf_counter()
-            try:
+            with self._life.loading(_load_error):
                 from vlsearch.models.device import resolve_device
-                from vlsearch.rerank.backbone import (
+                from vlsearch.models.qwen3vl.backbone import (
                     AttentionGuard,
                     lm_head_rows,
                     load_backbone,
                     special_token_ids,
                 )
-                from vlsearch.rerank.vision import qwen_vl_utils
+                from vlsearch.models.qwen3vl.vision import qwen_vl_utils
 
                 qwen_vl_utils()  # fail here, not on the first video, when it is missing
                 choice = resolve_device(self._device, self._dtype, self._attn)
@@ -155,26 +153,21 @@ class Qwen3VLReranker:
                 tok = processor.tokenizer
                 yes_no = [self._single_token_id(tok, w) for w in ("yes", "no")]
                 rows = lm_head_rows(self._model_id, model, yes_no)
-            except ModelUnavailableError as exc:
-                self._state, self._error = ModelState.FAILED, str(exc)
-                raise
-            except Exception as exc:
-                self._state, self._error = ModelState.FAILED, f"{type(exc).__name__}: {exc}"
-                raise
-            self._head = rows[0] - rows[1]
-            self._special_ids = special_token_ids(tok, model.config)
-            self._pad_id = int(
-                tok.pad_token_id
-                if tok.pad_token_id is not None
-                else tok.convert_tokens_to_ids("<|endoftext|>")
-            )
-            attn = str(model.config._attn_implementation)
-            self._choice = (
-                replace(choice, attn_implementation=attn) if attn != choice.attn_implementation else choice
-            )
-            self._processor, self._model = processor, model
-            self._guard = AttentionGuard(self._model_id)
-            self._state, self._error = ModelState.READY, ""
+                self._head = rows[0] - rows[1]
+                self._special_ids = special_token_ids(tok, model.config)
+                self._pad_id = int(
+                    tok.pad_token_id
+                    if tok.pad_token_id is not None
+                    else tok.convert_tokens_to_ids("<|endoftext|>")
+                )
+                attn = str(model.config._attn_implementation)
+                self._choice = (
+                    replace(choice, attn_implementation=attn)
+                    if attn != choice.attn_implementation
+                    else choice
+                )
+                self._processor, self._model = processor, model
+                self._guard = AttentionGuard(self._model_id)
             log.info("reranker %s ready in %.1fs", self._model_id, time.perf_counter() - started)
 
     @classmethod
@@ -207,7 +200,7 @@ class Qwen3VLReranker:
         """
         import torch
 
-        from vlsearch.rerank.backbone import AttentionGuard, special_token_ids
+        from vlsearch.models.qwen3vl.backbone import AttentionGuard, special_token_ids
 
         self = cls(model_name_or_path=model_id, **kwargs)
         param = next(model.parameters())
@@ -224,13 +217,13 @@ class Qwen3VLReranker:
         self._pad_id = int(tok.pad_token_id)
         self._processor, self._model = processor, model.eval()
         self._guard = AttentionGuard(model_id)
-        self._state = ModelState.READY
+        self._life.mark_ready()
         return self
 
     def unload(self) -> None:
         with self._lock:
             self._model = self._processor = self._head = self._guard = None
-            self._state = ModelState.UNLOADED
+            self._life.mark_unloaded()
             release_cuda_memory()
 
     def _single_token_id(self, tokenizer: Any, word: str) -> int:
@@ -280,7 +273,7 @@ class Qwen3VLReranker:
 
     def check_inputs(self, query: SideContent, documents: Sequence[SideContent]) -> None:
         """Refuse missing media and videos over `max_video_seconds` (naming the setting)."""
-        from vlsearch.rerank.vision import check_side
+        from vlsearch.models.qwen3vl.vision import check_side
 
         for side in (query, *documents):
             check_side(side, self.limits)
@@ -302,8 +295,8 @@ class Qwen3VLReranker:
         fps: float | None = None,
         max_frames: int | None = None,
     ) -> list[EncodedInput]:
-        from vlsearch.rerank.backbone import encode
-        from vlsearch.rerank.vision import fetch_sides
+        from vlsearch.models.qwen3vl.backbone import encode
+        from vlsearch.models.qwen3vl.vision import fetch_sides
 
         self.load()
         # query visuals once per call, not per pair; documents' decoded side by side (decord,
@@ -329,7 +322,7 @@ class Qwen3VLReranker:
         """Score encoded pairs: length-sorted batches under the token budget, or one per forward."""
         import torch
 
-        from vlsearch.rerank.backbone import plan_batches
+        from vlsearch.models.qwen3vl.backbone import plan_batches
 
         self.load()
         scores: list[float] = [0.0] * len(encoded)
@@ -362,3 +355,8 @@ class Qwen3VLReranker:
                 )
         self.pairs_scored += len(encoded)
         return scores
+
+
+def _load_error(exc: Exception) -> str:
+    # a ModelUnavailableError already says what to do; anything else is named by its type
+    return str(exc) if isinstance(exc, ModelUnavailableError) else describe_error(exc)

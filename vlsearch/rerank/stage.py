@@ -8,8 +8,8 @@ from pathlib import Path
 
 from vlsearch.config import DEFAULT_RERANK_INSTRUCTION
 from vlsearch.models.base import Reranker, RerankInput
+from vlsearch.models.qwen3vl.inputs import VideoClip, parse_side
 from vlsearch.rerank.cache import ScoreCache
-from vlsearch.rerank.inputs import VideoClip, parse_side
 from vlsearch.types import Candidate, Hit, Item, Modality, Query
 
 # A video source that is readable here, for a frame row (None when it is not: deleted, moved, remote).

@@ -296,8 +296,8 @@ def _model_warnings(asked: str | None, served: str) -> list[str]:
 def _check_videos(state: ApiState, query: RerankInput, documents: list[RerankInput]) -> None:
     """The duration rule, whatever reranker answers and whether or not it is loaded: a long video is
     a 413 naming max_query_video_seconds, never a 503 asking to load a model that would refuse it."""
-    from vlsearch.rerank.inputs import VisionLimits, parse_side
-    from vlsearch.rerank.vision import check_side
+    from vlsearch.models.qwen3vl.inputs import VisionLimits, parse_side
+    from vlsearch.models.qwen3vl.vision import check_side
 
     limits = VisionLimits(max_video_seconds=state.runtime.settings.max_query_video_seconds)
     for side in (query, *documents):

@@ -18,8 +18,8 @@ from PIL import Image
 
 from vlsearch.errors import ModelUnavailableError
 from vlsearch.models.device import FA2, SDPA, DeviceChoice
-from vlsearch.rerank.truncation import truncate_ids
-from vlsearch.rerank.vision import PreparedVideo
+from vlsearch.models.qwen3vl.truncation import truncate_ids
+from vlsearch.models.qwen3vl.vision import PreparedVideo
 
 log = logging.getLogger(__name__)
 

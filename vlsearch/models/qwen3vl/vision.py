@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vlsearch.errors import InputRejectedError, VlsearchError
-from vlsearch.rerank.inputs import SideContent, VideoClip, VisionLimits
+from vlsearch.models.qwen3vl.inputs import SideContent, VideoClip, VisionLimits
 
 if TYPE_CHECKING:
     import torch

@@ -1,7 +1,7 @@
 """What one side of a rerank pair (or one embedder input) holds, parsed from the seed article's dicts.
 
 Nothing is read or decoded here (and neither torch nor qwen-vl-utils is imported): turning the
-references into pixels is `vlsearch.rerank.vision`'s job, through qwen-vl-utils.
+references into pixels is `vlsearch.models.qwen3vl.vision`'s job, through qwen-vl-utils.
 """
 
 from __future__ import annotations
