@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from vlsearch.catalog import Catalog, FileResult, JobRecord
 from vlsearch.errors import VlsearchError
+from vlsearch.milvus.uri import parse_milvus_uri
 from vlsearch.queue import Task, TaskKind, TaskQueue, TaskSpec
 
 if TYPE_CHECKING:
@@ -32,13 +33,6 @@ if TYPE_CHECKING:
     from vlsearch.ingest.pipeline import IngestPipeline
 
 log = logging.getLogger(__name__)
-
-_SERVER_SCHEMES = ("http://", "https://", "tcp://", "grpc://", "unix:")
-
-
-def is_server_uri(uri: str) -> bool:
-    """True for a Milvus server address; False for a Milvus Lite file (one process per file)."""
-    return uri.strip().lower().startswith(_SERVER_SCHEMES)
 
 
 def new_worker_id() -> str:
@@ -174,7 +168,11 @@ class WorkerConfigError(VlsearchError):
 
 
 def check_worker_settings(settings: Settings) -> None:
-    if not is_server_uri(settings.resolved_milvus_uri):
+    try:
+        target = parse_milvus_uri(settings.resolved_milvus_uri)
+    except ValueError as exc:
+        raise WorkerConfigError(f"VLSEARCH_MILVUS_URI: {exc}") from None
+    if target.lite_file:
         raise WorkerConfigError(
             f"VLSEARCH_MILVUS_URI is {settings.resolved_milvus_uri!r}, a Milvus Lite file, which one "
             "process owns (the API server ingests itself there); point workers at a Milvus server "
