@@ -60,6 +60,7 @@ test: install browser-deps pg-deps font-deps
 lint: install
 	$(BIN)/ruff check vlsearch tests benchmarks
 	$(BIN)/ruff format --check vlsearch tests benchmarks
+	$(BIN)/lint-imports --no-cache
 
 typecheck: install
 	$(BIN)/mypy vlsearch

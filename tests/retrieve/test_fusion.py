@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 from vlsearch.retrieve.fusion import FusionConfig, FusionMode, fuse
-from vlsearch.retrieve.lexical import Script, analyse, script_of
+from vlsearch.retrieve.lexical import analyse
+from vlsearch.text.language import Script, script_of
 from vlsearch.types import Candidate, Item, Locator, Modality
 
 
@@ -100,7 +101,7 @@ def test_modes_and_union() -> None:
 
 
 def test_english_detection_separates_english_from_other_latin_text() -> None:
-    from vlsearch.retrieve.lexical import is_english
+    from vlsearch.text.language import is_english
 
     assert is_english("How many vacation days can I move to next year?")
     assert is_english("What does fault E-17 mean on the XR-200?")

@@ -23,7 +23,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from vlsearch.models.base import Embedder, ModelInfo, ModelState
-from vlsearch.retrieve.lexical import is_english
+from vlsearch.text.language import is_english
 from vlsearch.types import EmbedInput, Role
 
 # Queries up to this many are embedded by the two models side by side on one core each; bigger

@@ -14,7 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from vlsearch.retrieve.lexical import QueryProfile, Script, analyse, script_of
+from vlsearch.retrieve.lexical import QueryProfile, analyse
+from vlsearch.text.language import Script, script_of
 from vlsearch.types import Candidate
 
 

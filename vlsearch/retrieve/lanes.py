@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from vlsearch.retrieve.lexical import is_english
+from vlsearch.text.language import is_english
 from vlsearch.types import Candidate
 
 _STEP = 1e-6  # score decrement for rows placed after the multilingual lane's list

@@ -1,0 +1,1 @@
+"""Text analysis below the models and retrieval layers (no model, no store): language detection."""
