@@ -33,7 +33,7 @@ def _setup_logging(verbose: bool) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    for noisy in ("httpx", "urllib3", "jieba", "pymilvus", "RapidOCR"):
+    for noisy in ("httpx", "urllib3", "jieba", "pymilvus", "RapidOCR", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

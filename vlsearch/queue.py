@@ -25,7 +25,7 @@ from pathlib import Path
 
 from sqlalchemy import and_, func, insert, or_, select, update
 
-from vlsearch.catalog import Catalog, FileResult, JobRecord, JobStatus, ingest_tasks
+from vlsearch.catalog import Catalog, FileResult, FileStatus, JobRecord, JobStatus, ingest_tasks
 
 _t = ingest_tasks
 
@@ -205,7 +205,7 @@ class TaskQueue:
         """Record the file's result on the job and close the task, if this worker still holds it.
 
         False means the lease was lost (another worker reclaimed the task and will record it)."""
-        status = TaskStatus.FAILED if result.status == "failed" else TaskStatus.DONE
+        status = TaskStatus.FAILED if result.status is FileStatus.FAILED else TaskStatus.DONE
         with self._catalog.transaction() as conn:
             changed = conn.execute(
                 update(_t)
@@ -276,7 +276,9 @@ class TaskQueue:
                     "finishing (crash, kill or out of memory); check the worker logs, then ingest again"
                 )
                 conn.execute(update(_t).where(_t.c.id == task_id).values(error=reason))
-                self._catalog.record_job_result(conn, job_id, FileResult(name, "failed", None, reason, 0))
+                self._catalog.record_job_result(
+                    conn, job_id, FileResult(name, FileStatus.FAILED, None, reason, 0)
+                )
                 self._catalog.finish_job_if_complete(conn, job_id)
         return len(rows)
 

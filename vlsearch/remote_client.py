@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from vlsearch.catalog import FileResult
+from vlsearch.catalog import FileResult, FileStatus, JobStatus
 from vlsearch.errors import VlsearchError
 from vlsearch.ingest.paths import name_problem, shown_name
 
@@ -44,7 +44,7 @@ class ApiClient:
             if problem is None:
                 sendable.append(path)
                 continue
-            results.append(FileResult(shown_name(path), "failed", None, problem, 0))
+            results.append(FileResult(shown_name(path), FileStatus.FAILED, None, problem, 0))
             progress(results[-1])
         files = sendable
         for start in range(0, len(files), _BATCH_FILES):
@@ -84,7 +84,7 @@ class ApiClient:
             for row in rows[seen:]:
                 progress(_file_result(row))
             seen = len(rows)
-            if job["status"] in ("done", "failed"):
+            if job["status"] in (JobStatus.DONE, JobStatus.FAILED):
                 return [_file_result(r) for r in rows]
             time.sleep(0.5)
 
@@ -105,7 +105,7 @@ class ApiClient:
 def _file_result(row: dict[str, Any]) -> FileResult:
     return FileResult(
         name=row["name"],
-        status=row["status"],
+        status=FileStatus(row["status"]),
         doc_id=row.get("doc_id"),
         error=row.get("error", ""),
         items=row.get("items", 0),

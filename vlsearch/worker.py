@@ -19,11 +19,12 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from vlsearch.catalog import Catalog, FileResult, JobRecord
+from vlsearch.catalog import Catalog, FileResult, FileStatus, JobRecord
 from vlsearch.errors import VlsearchError
 from vlsearch.milvus.uri import parse_milvus_uri
 from vlsearch.queue import Task, TaskKind, TaskQueue, TaskSpec
@@ -80,14 +81,14 @@ class Worker:
                 continue
             outcome = self.process(task)
             tasks += 1
-            failed += outcome == "failed"
-            lost += outcome == "lost"
-            if outcome == "released":
+            failed += outcome is FileStatus.FAILED
+            lost += outcome is Unfinished.LOST
+            if outcome is Unfinished.RELEASED:
                 self._stop.wait(self._poll)  # back off: the store or catalog may be down
         return WorkerStats(tasks=tasks, failed=failed, lost=lost, seconds=time.perf_counter() - started)
 
-    def process(self, task: Task) -> str:
-        """Run one claimed task: 'ingested' | 'unchanged' | 'failed' | 'lost' | 'released'."""
+    def process(self, task: Task) -> FileStatus | Unfinished:
+        """Run one claimed task: the file's status, or why the task has no result from this worker."""
         log.info(
             "task %d (%s, job %s, attempt %d): %s", task.id, task.kind, task.job_id, task.attempts, task.name
         )
@@ -104,8 +105,8 @@ class Worker:
             log.exception("task %d (%s) could not run", task.id, task.name)
             reason = f"internal error: {exc!r}"
             if self._queue.release(task, self.worker_id, reason):
-                return "released"
-            result = FileResult(task.name, "failed", None, reason, 0)
+                return Unfinished.RELEASED
+            result = FileResult(task.name, FileStatus.FAILED, None, reason, 0)
         finally:
             beat_stop.set()
             beat.join()
@@ -113,7 +114,7 @@ class Worker:
             log.warning(
                 "task %d (%s): lease lost to another worker; its result is theirs", task.id, task.name
             )
-            return "lost"
+            return Unfinished.LOST
         if task.kind is TaskKind.UPLOAD:
             task.path.unlink(missing_ok=True)  # the spooled upload; the pipeline kept its own copy
         log.info(
@@ -126,14 +127,18 @@ class Worker:
         )
         if self._on_result is not None:
             self._on_result(task, result)
-        return result.status
+        return FileStatus(result.status)
 
     def _ingest(self, task: Task) -> FileResult:
         if task.kind is TaskKind.FILE:
             return self._pipeline.ingest_file(task.path, groups=task.groups)
         if not task.path.is_file():
             return FileResult(
-                task.name, "failed", None, "the uploaded file is gone from the spool folder; upload again", 0
+                task.name,
+                FileStatus.FAILED,
+                None,
+                "the uploaded file is gone from the spool folder; upload again",
+                0,
             )
         # copied (streamed), not moved: a task retried after a lost lease reads the spool file again
         return self._pipeline.ingest_upload_file(task.name, task.path, groups=task.groups)
@@ -161,6 +166,13 @@ def install_signal_handlers(worker: Worker) -> None:
 
     signal.signal(signal.SIGTERM, handle)
     signal.signal(signal.SIGINT, handle)
+
+
+class Unfinished(StrEnum):
+    """A claimed task that this worker did not complete."""
+
+    LOST = "lost"  # the lease ran out and another worker took the task; its result is theirs
+    RELEASED = "released"  # infrastructure failed (store, catalog): handed back for a later attempt
 
 
 class WorkerConfigError(VlsearchError):

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vlsearch.api.metrics import Metrics
-from vlsearch.catalog import DocumentRecord, FileResult, JobRecord, JobStatus
+from vlsearch.catalog import DocumentRecord, FileResult, FileStatus, JobRecord, JobStatus
 from vlsearch.ingest.stored import sweep_unreferenced
 from vlsearch.models.base import ModelInfo, ModelState
 from vlsearch.types import EmbedInput, Role
@@ -83,7 +83,7 @@ class IngestJobs:
                     media_dir=rt.settings.media_dir,
                 )
                 rt.catalog.add_job_result(job_id, result)
-                failed += result.status == "failed"
+                failed += result.status is FileStatus.FAILED
             error = (
                 f"{failed} of {len(records)} interrupted documents could not be indexed again"
                 if failed
@@ -142,13 +142,17 @@ class IngestJobs:
                     # ingest_upload records its own results; an exception means it never got that far.
                     log.exception("ingest of upload %s in job %s failed", name, job_id)
                     result = FileResult(
-                        name=name, status="failed", doc_id=None, error=f"internal error: {exc}", items=0
+                        name=name,
+                        status=FileStatus.FAILED,
+                        doc_id=None,
+                        error=f"internal error: {exc}",
+                        items=0,
                     )
                     catalog.add_job_result(job_id, result)
                 finally:
                     path.unlink(missing_ok=True)
                 self._metrics.ingest_files.labels(status=result.status).inc()
-                failed += result.status == "failed"
+                failed += result.status is FileStatus.FAILED
             status = JobStatus.FAILED if files and failed == len(files) else JobStatus.DONE
             error = f"{failed} of {len(files)} files failed" if failed else ""
             catalog.finish_job(job_id, status=status, error=error)

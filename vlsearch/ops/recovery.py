@@ -23,7 +23,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from vlsearch.catalog import Catalog, DocStatus, DocumentRecord, FileResult, JobRecord, JobStatus
+from vlsearch.catalog import (
+    Catalog,
+    DocStatus,
+    DocumentRecord,
+    FileResult,
+    FileStatus,
+    JobRecord,
+    JobStatus,
+)
 from vlsearch.errors import InputRejectedError
 from vlsearch.ingest.pipeline import IngestPipeline, printable
 from vlsearch.milvus import Store
@@ -122,8 +130,10 @@ def recover_document(
     except InputRejectedError as exc:
         reason = f"indexing was interrupted and cannot be redone: {exc}"
         discard_document_rows(store=store, catalog=catalog, media_dir=media_dir, doc_id=doc.id, reason=reason)
-        return FileResult(name=doc.name, status="failed", doc_id=doc.id, error=printable(reason), items=0)
-    if result.status == "failed":
+        return FileResult(
+            name=doc.name, status=FileStatus.FAILED, doc_id=doc.id, error=printable(reason), items=0
+        )
+    if result.status is FileStatus.FAILED:
         # the pipeline kept the FAILED record and its reason; rows of the interrupted attempt must go
         after = catalog.get_document(doc.id)
         if after is None or after.status != DocStatus.READY:

@@ -23,7 +23,8 @@ class FusionMode(StrEnum):
     DENSE = "dense"
     BM25 = "bm25"
     HYBRID = "hybrid"  # this module's weighted, query-adaptive fusion
-    RRF = "rrf"  # Milvus' own RRF ranker per collection (Store.hybrid_search), for comparison
+    RRF = "rrf"  # reciprocal rank fusion per collection (Store.hybrid_search, fused in Python so each
+    # candidate keeps both raw scores, not by Milvus's RRFRanker), for comparison
 
 
 @dataclass(frozen=True)
