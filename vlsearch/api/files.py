@@ -7,6 +7,7 @@ from pathlib import Path
 from vlsearch.api.errors import ApiError
 from vlsearch.config import Settings
 from vlsearch.ingest.stored import relative_stored_upload
+from vlsearch.source_ref import SourceRef
 from vlsearch.types import Document, Item
 
 
@@ -36,14 +37,15 @@ def original_file(settings: Settings, doc: Document) -> Path:
     Files ingested from disk are served from their source path only while it is still inside an
     allowed root: the catalog, not the caller, names that path.
     """
-    if doc.source.startswith("upload:"):
+    ref = SourceRef.parse(doc.source)
+    if ref.keeps_original:
         relative = relative_stored_upload(settings.data_dir, doc)
         if relative is None:
             raise _missing()
         return data_file(settings, relative)
-    if doc.source.startswith(("record:",)) or not doc.source:
+    if ref.path_on_disk is None:
         raise _missing()
-    candidate = Path(doc.source).resolve()
+    candidate = Path(ref.path_on_disk).resolve()
     allowed = (settings.data_dir.resolve(), *settings.resolved_allowed_roots)
     if not any(inside(candidate, root) for root in allowed) or not candidate.is_file():
         raise _missing()

@@ -20,6 +20,7 @@ import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from vlsearch.source_ref import SourceRef
 from vlsearch.types import Document
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ UPLOADS = "uploads"
 
 
 def upload_source(name: str, groups: Sequence[str]) -> str:
-    return f"upload:{','.join(sorted(set(groups)))}/{name}"
+    return str(SourceRef.upload(name, groups))
 
 
 def document_folder(data_dir: Path, doc_id: str) -> Path:
@@ -45,7 +46,7 @@ def _legacy_path(data_dir: Path, doc: Document) -> Path:
 
 def stored_upload(data_dir: Path, doc: Document) -> Path | None:
     """The kept original of an uploaded document's current version, or None when it is gone."""
-    if not doc.source.startswith("upload:"):
+    if not SourceRef.parse(doc.source).keeps_original:
         return None
     return find_upload(data_dir, doc.id, doc.sha256, doc.name)
 
@@ -81,7 +82,7 @@ def keep_only_version(data_dir: Path, doc_id: str, sha256: str | None) -> None:
 def remove_document_files(data_dir: Path, doc: Document | None, doc_id: str) -> None:
     """Everything stored for an uploaded document: its folder, and a legacy-layout copy."""
     keep_only_version(data_dir, doc_id, None)
-    if doc is not None and doc.source.startswith("upload:") and doc.sha256:
+    if doc is not None and SourceRef.parse(doc.source).keeps_original and doc.sha256:
         legacy = _legacy_path(data_dir, doc)
         # a legacy copy belonged to this document alone: legacy ids were derived from the name
         if legacy.is_file():

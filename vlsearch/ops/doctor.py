@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vlsearch.catalog import Catalog, DocStatus, DocumentRecord
+from vlsearch.catalog import Catalog, DocStatus, DocumentRecord, FileStatus
 from vlsearch.config import Settings
 from vlsearch.ingest.pipeline import IngestPipeline
 from vlsearch.ingest.stored import UPLOADS, relative_stored_upload
@@ -31,6 +31,7 @@ from vlsearch.ops.recovery import (
     recover_document,
     unfinished_jobs,
 )
+from vlsearch.source_ref import SourceRef
 from vlsearch.types import COLLECTIONS
 
 # Problem kinds, in the order they are reported.
@@ -262,7 +263,7 @@ class Doctor:
                 )
         if (
             record.status == DocStatus.READY
-            and doc.source.startswith("upload:")
+            and SourceRef.parse(doc.source).keeps_original
             and self._pipeline.stored_copy(doc) is None
         ):
             out.append(Problem(MISSING_ORIGINAL, f"{doc.name}: the kept upload is gone", doc.id))
@@ -314,7 +315,7 @@ class Doctor:
                 catalog=self._catalog,
                 media_dir=self._settings.media_dir,
             )
-            if result.status == "ingested":
+            if result.status is FileStatus.INGESTED:
                 return f"{doc.id}: {what}: indexed again from its stored copy ({result.items} rows)"
             return f"{doc.id}: {what}: indexing again failed, rows removed: {result.error}"
         # No copy to rebuild from: keep what can be trusted, remove the rest, say why.

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from vlsearch.errors import VlsearchError
 from vlsearch.ingest.stored import find_upload
+from vlsearch.source_ref import SourceRef
 from vlsearch.types import Item
 
 if TYPE_CHECKING:
@@ -40,7 +41,8 @@ class SourceVideos:
         self._lock = threading.Lock()
 
     def _path(self, item: Item) -> Path | None:
-        if item.source.startswith("upload:"):
+        ref = SourceRef.parse(item.source)
+        if ref.keeps_original:
             kept = find_upload(self._data_dir, item.doc_id, *self._upload(item))
             if kept is None:  # a newer version replaced the remembered one (its copy is removed)
                 with self._lock:
@@ -50,9 +52,9 @@ class SourceVideos:
                 return None
             path = kept.resolve()
             return path if path.is_relative_to(self._data_dir) else None
-        if not item.source or item.source.startswith("record:"):
+        if ref.path_on_disk is None:
             return None
-        path = Path(item.source).resolve()
+        path = Path(ref.path_on_disk).resolve()
         return path if any(path.is_relative_to(root) for root in self._roots) else None
 
     def _upload(self, item: Item) -> tuple[str, str]:

@@ -27,6 +27,7 @@ from vlsearch.api.schemas.documents import (
 from vlsearch.api.state import ApiState
 from vlsearch.api.uploads import copy_upload
 from vlsearch.catalog import DocStatus, DocumentRecord, JobRecord
+from vlsearch.source_ref import SourceRef
 
 router = APIRouter(prefix="/v1", tags=["documents"], responses=ERROR_RESPONSES)
 
@@ -185,7 +186,8 @@ def _upload_groups(caller: Caller, raw: str) -> tuple[str, ...]:
 
 def document_out(record: DocumentRecord) -> DocumentOut:
     doc = record.document
-    original = f"/v1/documents/{doc.id}/original" if doc.source.startswith("upload:") and doc.sha256 else None
+    kept = SourceRef.parse(doc.source).keeps_original and doc.sha256
+    original = f"/v1/documents/{doc.id}/original" if kept else None
     return DocumentOut(
         id=doc.id,
         name=doc.name,
