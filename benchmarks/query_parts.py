@@ -96,8 +96,8 @@ def main() -> None:
         {"id": "4.2 zh text + video", "text": "服务器上架流程", "video": video42, "expect": SOP},
         {"id": "4.2 en text + photo", "text": "which step is this", "images": [photo42], "expect": SOP},
     ]
-    searcher = rt.search._searcher
-    reader = rt.search._query_media
+    searcher = rt.search.searcher
+    reader = rt.search.query_media
     rows = []
     for case in cases:
         media = reader.read(image_paths=case.get("images", []), video_path=case.get("video"))

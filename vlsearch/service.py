@@ -1,16 +1,24 @@
-"""Query-time orchestration: query media → retrieval → (optional) rerank → hits with timings."""
+"""Query-time orchestration: the search stages in order, each timed, then the result.
+
+The default stages (vlsearch.search_stages): query media → retrieval (with visibility) → optional
+rerank → optional highlighting. A different list is passed as `stages`.
+"""
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from vlsearch.errors import ModelUnavailableError
-from vlsearch.models.base import ModelState
-from vlsearch.retrieve.visibility import settled
+from vlsearch.search_stages import (
+    HighlightStage,
+    QueryMediaStage,
+    RerankSearchStage,
+    RetrieveStage,
+    SearchStage,
+    SearchState,
+)
 from vlsearch.types import Hit, Query
 
 if TYPE_CHECKING:
@@ -19,8 +27,6 @@ if TYPE_CHECKING:
     from vlsearch.rerank.stage import RerankStage
     from vlsearch.retrieve.query_media import QueryMediaReader
     from vlsearch.retrieve.searcher import Searcher
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -42,103 +48,77 @@ class SearchService:
         rerank_autoload: bool = False,
         catalog: Catalog | None = None,
         highlighter: Highlighter | None = None,
+        stages: Sequence[SearchStage] | None = None,
     ) -> None:
         """`catalog`: when given, only rows of settled documents are shown (see retrieve.visibility).
-        `highlighter`: when given, every hit carries its evidence (boxes on its media, snippet)."""
-        self._catalog = catalog
-        self._highlighter = highlighter
-        self._searcher = searcher
-        self._query_media = query_media
-        self._rerank_stage = rerank_stage
-        self._rerank_autoload = rerank_autoload
+        `highlighter`: when given, every hit carries its evidence (boxes on its media, snippet).
+        `stages`: run these instead of the ones the other arguments build."""
+        self._parts = (searcher, query_media, rerank_stage, rerank_autoload, catalog)
+        self._highlight = (
+            HighlightStage(highlighter=highlighter, searcher=searcher) if highlighter is not None else None
+        )
+        default: list[SearchStage] = [
+            QueryMediaStage(reader=query_media),
+            RetrieveStage(searcher=searcher, catalog=catalog),
+            RerankSearchStage(stage=rerank_stage, autoload=rerank_autoload),
+        ]
+        if self._highlight is not None:
+            default.append(self._highlight)
+        self.stages: tuple[SearchStage, ...] = tuple(stages if stages is not None else default)
+
+    @property
+    def searcher(self) -> Searcher:
+        return self._parts[0]
+
+    @property
+    def query_media(self) -> QueryMediaReader:
+        return self._parts[1]
+
+    @property
+    def rerank_stage(self) -> RerankStage | None:
+        return self._parts[2]
 
     def search(self, query: Query) -> SearchResult:
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        media_texts: list[str] = []
-        media_images: list[str] = []
-        media_frames: list[str] = []
-        if query.image_paths or query.video_path:
-            media = self._query_media.read(image_paths=query.image_paths, video_path=query.video_path)
-            media_texts.extend(media.part_texts)
-            media_images.extend(media.image_paths)
-            media_frames.extend(media.frame_paths)
-            timings["query_media"] = _ms(started)
-
-        t0 = time.perf_counter()
-        candidates = self._searcher.retrieve(
-            query, media_texts=media_texts, media_images=media_images, media_frames=media_frames
-        )
-        if self._catalog is not None:
-            candidates = settled(self._catalog, candidates)
-        timings["retrieve"] = _ms(t0)
-
-        reranked, degraded = False, ""
-        if query.rerank and candidates:
-            degraded = self._rerank_unavailable()
-        if query.rerank and candidates and not degraded:
-            assert self._rerank_stage is not None
-            t1 = time.perf_counter()
-            try:
-                hits = self._rerank_stage.apply(query, candidates, top_k=query.top_k)
-                reranked = True
-            except ModelUnavailableError as exc:
-                # A remote reranker that is down: answer in retrieval order and say why.
-                log.warning("rerank skipped: %s", exc)
-                degraded = f"reranker unavailable, results in retrieval order: {exc}"
-                hits = [Hit(candidate=c, rank=i + 1) for i, c in enumerate(candidates[: query.top_k])]
-            timings["rerank"] = _ms(t1)
-        else:
-            hits = [Hit(candidate=c, rank=i + 1) for i, c in enumerate(candidates[: query.top_k])]
-        if self._highlighter is not None and hits:
-            t2 = time.perf_counter()
-            hits = self.highlight(self._searcher.query_text(query, media_texts), hits)
-            timings["highlight"] = _ms(t2)
+        state = SearchState(query=query)
+        for stage in self.stages:
+            t0 = time.perf_counter()
+            state, ran = stage.run(state)
+            if ran:
+                timings[stage.name] = _ms(t0)
         timings["total"] = _ms(started)
         return SearchResult(
-            hits=tuple(hits),
-            reranked=reranked,
-            degraded=degraded if query.rerank else "",
+            hits=state.ranked(),
+            reranked=state.reranked,
+            degraded=state.degraded if query.rerank else "",
             timings_ms=timings,
-            total_candidates=len(candidates),
+            total_candidates=len(state.candidates),
         )
 
     def with_highlighter(self, highlighter: Highlighter | None) -> SearchService:
         """The same service (same searcher, reranker, catalog) with another highlighter, or none."""
+        searcher, query_media, rerank_stage, rerank_autoload, catalog = self._parts
         return SearchService(
-            searcher=self._searcher,
-            query_media=self._query_media,
-            rerank_stage=self._rerank_stage,
-            rerank_autoload=self._rerank_autoload,
-            catalog=self._catalog,
+            searcher=searcher,
+            query_media=query_media,
+            rerank_stage=rerank_stage,
+            rerank_autoload=rerank_autoload,
+            catalog=catalog,
             highlighter=highlighter,
         )
 
     def warm_up(self) -> None:
         """Load what the first search would otherwise wait for besides the models (idempotent)."""
-        if self._highlighter is not None:
-            self._highlighter.warm_up()
+        if self._highlight is not None:
+            self._highlight.highlighter.warm_up()
 
     def highlight(self, query_text: str, hits: Sequence[Hit]) -> list[Hit]:
         """The hits with their evidence: only the hits' own rows are read (they passed the caller's
         access filter), so no other row's lines or words can show."""
-        if self._highlighter is None:
+        if self._highlight is None:
             return list(hits)
-        match = self._highlighter.prepare(query_text)
-        return [replace(hit, evidence=self._highlighter.evidence(match, hit.item)) for hit in hits]
-
-    def _rerank_unavailable(self) -> str:
-        """'' when the reranker can run now, else the reason it cannot (results keep retrieval order)."""
-        if self._rerank_stage is None:
-            return "no reranker configured for this profile"
-        state = self._rerank_stage.reranker.info().state
-        if state == ModelState.READY:
-            return ""
-        if state == ModelState.FAILED:
-            return f"reranker failed, results in retrieval order: {self._rerank_stage.reranker.info().error}"
-        if self._rerank_autoload:
-            return ""  # loads on first use
-        return "reranker not loaded (POST /v1/models/reranker/load or the UI's Load model button)"
+        return self._highlight.highlight(query_text, list(hits))
 
 
 def _ms(since: float) -> float:

@@ -1,3 +1,5 @@
+"""The installed package version (backups record it; the API reports it)."""
+
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version

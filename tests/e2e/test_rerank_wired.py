@@ -78,9 +78,9 @@ def test_hits_are_ordered_by_rerank_score_and_keep_both_scores(runtime: Runtime)
 
 
 def test_image_rows_reach_the_reranker_with_their_stored_image(runtime: Runtime) -> None:
-    stage = runtime.search._rerank_stage
+    stage = runtime.search.rerank_stage
     assert stage is not None
-    candidates = runtime.search._searcher.retrieve(Query(text="fan tray panel lights", per_doc_limit=0))
+    candidates = runtime.search.searcher.retrieve(Query(text="fan tray panel lights", per_doc_limit=0))
     image_rows = [c for c in candidates if c.item.modality is Modality.IMAGE]
     assert image_rows, "the figure should be retrieved"
     doc_input = stage.document_input(image_rows[0], candidates)
@@ -90,7 +90,7 @@ def test_image_rows_reach_the_reranker_with_their_stored_image(runtime: Runtime)
 def test_repeated_query_is_served_from_the_cache(runtime: Runtime) -> None:
     query = Query(text="airflow checks", top_k=3, instruction="Find the maintenance step.")
     first = runtime.search.search(query)
-    stage = runtime.search._rerank_stage
+    stage = runtime.search.rerank_stage
     assert stage is not None and stage.cache is not None
     hits_before = stage.cache.hits
     second = runtime.search.search(query)

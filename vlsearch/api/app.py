@@ -21,11 +21,11 @@ from vlsearch.api.metrics import Metrics, RequestTimingMiddleware
 from vlsearch.api.routers import documents, health, media, models, rerank, search, ui
 from vlsearch.api.state import ApiState
 from vlsearch.api.url_secrets import UrlSecretsMiddleware, install_access_log_redaction
-from vlsearch.api.version import __version__
 from vlsearch.api.workers import IngestJobs, ModelLoader
 from vlsearch.config import Settings
 from vlsearch.errors import InputRejectedError, StoreUnavailableError
 from vlsearch.models.base import ModelInfo
+from vlsearch.version import __version__
 from vlsearch.worker import QueuedIngestJobs
 
 log = logging.getLogger("vlsearch.api")

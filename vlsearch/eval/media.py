@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from vlsearch.catalog import FileStatus
 from vlsearch.config import Settings
 from vlsearch.errors import InputRejectedError
 from vlsearch.eval.beir import load_qrels
@@ -31,6 +32,7 @@ from vlsearch.eval.grounding import (
 from vlsearch.eval.metrics import METRIC_NAMES, score_run
 from vlsearch.ids import doc_id_for
 from vlsearch.ingest.pipeline import TextRecord
+from vlsearch.source_ref import SourceRef
 from vlsearch.types import Query
 
 if TYPE_CHECKING:
@@ -216,7 +218,7 @@ def evaluate_media_set(settings: Settings, mset: MediaSet, *, rerank: bool = Tru
         files = [d for d in mset.corpus if d.path]
         report = rt.pipeline.ingest_paths([mset.root / d.path for d in files], groups=("eval",))
         for doc, fr in zip(files, report.results, strict=True):
-            if fr.doc_id and fr.status != "failed":
+            if fr.doc_id and fr.status is not FileStatus.FAILED:
                 to_set[fr.doc_id] = doc.id
             else:
                 failed.append(f"{doc.path}: {fr.error}")
@@ -225,7 +227,7 @@ def evaluate_media_set(settings: Settings, mset: MediaSet, *, rerank: bool = Tru
             rt.pipeline.ingest_records(
                 [TextRecord(id=d.id, title=d.title, text=d.text) for d in texts], groups=("eval",)
             )
-            to_set.update({doc_id_for(f"record:{d.id}"): d.id for d in texts})
+            to_set.update({doc_id_for(str(SourceRef.record(d.id))): d.id for d in texts})
         ingest_s = time.perf_counter() - started
 
         reranker_name, note, passes = "", "", [False]

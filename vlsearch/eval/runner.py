@@ -34,6 +34,7 @@ from vlsearch.models.base import Embedder
 from vlsearch.models.registry import build_embedder
 from vlsearch.retrieve.fusion import FusionConfig, FusionMode
 from vlsearch.retrieve.searcher import Searcher
+from vlsearch.source_ref import SourceRef
 from vlsearch.types import EmbedInput, Query, Role
 
 DEFAULT_MODES: tuple[str, ...] = ("dense", "bm25", "rrf", "hybrid")
@@ -250,7 +251,7 @@ def _evaluate_target(
         catalog.open()
         # record ids unique to this run: a shared catalog may hold another run's set
         run_id = (lambda i: f"{token}-{i}") if target.catalog_url else (lambda i: i)
-        to_beir = {doc_id_for(f"record:{run_id(d.id)}"): d.id for d in beir.corpus}
+        to_beir = {doc_id_for(str(SourceRef.record(run_id(d.id)))): d.id for d in beir.corpus}
         pipeline = IngestPipeline(settings=local, store=store, catalog=catalog, embedder=embedder)
         try:
             records = [TextRecord(id=run_id(d.id), title=d.title, text=d.text) for d in beir.corpus]

@@ -11,6 +11,7 @@ from PIL import Image
 
 from vlsearch.errors import ExtractionError, TooLargeError
 from vlsearch.media.images import NORMALISED_LONG_SIDE, encode_image, fit_within
+from vlsearch.media.limits import MediaLimits
 from vlsearch.media.video import DecodedFrame, VideoInfo, check_duration, iter_frames, probe_video
 
 # Frames are compared through a small colour copy ("signature"), 128 px wide: averaging over
@@ -243,3 +244,31 @@ def signature(frame: DecodedFrame | Image.Image) -> np.ndarray:
 def changed_fraction(a: np.ndarray, b: np.ndarray) -> float:
     """Fraction of signature pixels whose mean RGB difference exceeds _PIXEL_DELTA (0 = same, 1 = all)."""
     return float(np.mean(np.abs(a - b).mean(axis=2) > _PIXEL_DELTA))
+
+
+def sampler_for(limits: MediaLimits) -> KeyframeSampler:
+    """A KeyframeSampler configured from the keyframe settings in `limits`."""
+    return KeyframeSampler(fps=limits.keyframe_fps, max_frames=limits.max_keyframes)
+
+
+def sample_keyframes(
+    path: Path,
+    *,
+    limits: MediaLimits,
+    setting: str = "max_video_seconds",
+    sampler: KeyframeSampler | None = None,
+    name: str = "",
+) -> KeyframeResult:
+    """Probe, check size/duration/frame-size limits and sample keyframes.
+
+    `setting` is the Settings field the duration limit came from (max_video_seconds for ingest,
+    max_query_video_seconds for queries), so the error tells the user which knob to turn.
+    """
+    return (sampler or sampler_for(limits)).sample(
+        path,
+        max_seconds=limits.max_video_seconds,
+        setting=setting,
+        max_bytes=limits.max_file_bytes,
+        max_pixels=limits.max_image_pixels,
+        name=name,
+    )

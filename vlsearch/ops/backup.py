@@ -25,7 +25,6 @@ from typing import Any
 
 import numpy as np
 
-from vlsearch.api.version import __version__
 from vlsearch.catalog import Catalog, DocStatus
 from vlsearch.config import Settings
 from vlsearch.errors import EmbedderMismatchError, InputRejectedError
@@ -36,6 +35,7 @@ from vlsearch.milvus.rows import LINES_KEY, locator_from_json, locator_json
 from vlsearch.milvus.schema import SCHEMA_VERSION
 from vlsearch.ops.recovery import documents_with_status
 from vlsearch.types import COLLECTIONS, Item, Modality
+from vlsearch.version import __version__
 
 FORMAT = "vlsearch-export"
 FORMAT_VERSION = 1

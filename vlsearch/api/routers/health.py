@@ -12,8 +12,8 @@ from vlsearch.api.deps import MetricsReaderDep, OptionalCallerDep, StateDep
 from vlsearch.api.routers.models import model_out
 from vlsearch.api.routers.search import MAX_QUERY_IMAGES
 from vlsearch.api.schemas.health import HealthOut, LimitsOut, ReadyOut
-from vlsearch.api.version import __version__
 from vlsearch.types import COLLECTIONS
+from vlsearch.version import __version__
 
 router = APIRouter(tags=["health"])
 log = logging.getLogger("vlsearch.api")

@@ -27,6 +27,7 @@ from vlsearch.api.schemas.search import (
 )
 from vlsearch.api.state import ApiState
 from vlsearch.api.uploads import save_query_image, save_query_video
+from vlsearch.source_ref import SourceRef
 from vlsearch.types import Hit, Modality, Query, SearchFilter
 
 router = APIRouter(prefix="/v1", tags=["search"], responses=ERROR_RESPONSES)
@@ -155,7 +156,8 @@ def hit_out(hit: Hit) -> SearchHitOut:
     cand = hit.candidate
     thumbnail = f"/v1/media/{item.id}?kind=thumbnail" if (item.thumbnail or item.media) else None
     original: str | None = None
-    if item.source.startswith("upload:") or item.source.startswith("/"):
+    ref = SourceRef.parse(item.source)
+    if ref.keeps_original or (ref.path_on_disk or "").startswith("/"):
         original = f"/v1/media/{item.id}?kind=original"
         if item.doc_type == "pdf" and item.locator.page:
             original += f"#page={item.locator.page}"

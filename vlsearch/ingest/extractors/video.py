@@ -21,7 +21,8 @@ def extract_video(path: Path, *, limits: Limits | MediaLimits) -> Extraction:
     the decoder used and how many frames were analysed / kept.
     """
     # imported here so document ingestion never loads the video decoders
-    from vlsearch.ingest.video import keyframe_blocks, sample_keyframes
+    from vlsearch.ingest.video import keyframe_blocks
+    from vlsearch.media.keyframes import sample_keyframes
     from vlsearch.media.limits import MediaLimits
 
     media_limits = MediaLimits.coerce(limits)
