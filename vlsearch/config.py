@@ -7,7 +7,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_RERANK_INSTRUCTION = "Given a search query, retrieve relevant candidates that answer the query."
@@ -38,7 +38,9 @@ class Settings(BaseSettings):
     # storage
     data_dir: Path = Field(Path("./data"), description="Milvus Lite file, catalog, media, uploads")
     milvus_uri: str = Field("", description="Milvus Lite file or server URI; default <data_dir>/milvus.db")
-    milvus_token: str = Field("", description="Milvus server token (user:password or API key)")
+    milvus_token: SecretStr = Field(
+        SecretStr(""), description="Milvus server token (user:password or API key)"
+    )
     catalog_url: str = Field("", description="SQLAlchemy URL; default sqlite:///<data_dir>/catalog.db")
     milvus_connect_timeout_s: float = Field(
         60.0, description="how long startup waits (retrying with backoff) for a Milvus server to answer"
@@ -81,7 +83,7 @@ class Settings(BaseSettings):
         description="a remote rerank endpoint (another vlsearch's /v1/rerank, vLLM's /rerank, a Jina or "
         "Cohere API; see VLSEARCH_RERANKER_KIND); set = rerank remotely",
     )
-    reranker_api_key: str = Field("", description="bearer key sent to VLSEARCH_RERANKER_URL")
+    reranker_api_key: SecretStr = Field(SecretStr(""), description="bearer key sent to VLSEARCH_RERANKER_URL")
     reranker_kind: Literal["vlsearch", "vllm", "cohere", "jina"] = Field(
         "vlsearch",
         description="what VLSEARCH_RERANKER_URL is: vlsearch (another vlsearch's /v1/rerank: item_id refs, "
@@ -209,6 +211,8 @@ def settings_markdown_table() -> str:
     for name, field in Settings.model_fields.items():
         default = field.default_factory() if field.default_factory is not None else field.default  # type: ignore[call-arg]
         shown = default.value if isinstance(default, StrEnum) else default
+        if isinstance(shown, SecretStr):
+            shown = shown.get_secret_value()
         if shown in ("", [], {}):
             shown = "—"
         meaning = (field.description or "").replace("|", "\\|")

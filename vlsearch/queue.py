@@ -24,6 +24,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.sql.elements import ColumnElement
 
 from vlsearch.catalog import Catalog, FileResult, FileStatus, JobRecord, JobStatus, ingest_tasks
 
@@ -192,11 +193,7 @@ class TaskQueue:
         with self._catalog.transaction() as conn:
             changed = conn.execute(
                 update(_t)
-                .where(
-                    _t.c.id == task.id,
-                    _t.c.worker_id == worker_id,
-                    _t.c.status == TaskStatus.RUNNING.value,
-                )
+                .where(*_held(task, worker_id))
                 .values(lease_until=now + self._lease, updated_at=now)
             ).rowcount
         return bool(changed)
@@ -209,11 +206,7 @@ class TaskQueue:
         with self._catalog.transaction() as conn:
             changed = conn.execute(
                 update(_t)
-                .where(
-                    _t.c.id == task.id,
-                    _t.c.worker_id == worker_id,
-                    _t.c.status == TaskStatus.RUNNING.value,
-                )
+                .where(*_held(task, worker_id))
                 .values(status=status.value, error=result.error, lease_until=None, updated_at=_now())
             ).rowcount
             if not changed:
@@ -230,11 +223,7 @@ class TaskQueue:
         with self._catalog.transaction() as conn:
             changed = conn.execute(
                 update(_t)
-                .where(
-                    _t.c.id == task.id,
-                    _t.c.worker_id == worker_id,
-                    _t.c.status == TaskStatus.RUNNING.value,
-                )
+                .where(*_held(task, worker_id))
                 .values(
                     status=TaskStatus.QUEUED.value,
                     worker_id="",
@@ -294,3 +283,8 @@ class TaskQueue:
             for status, n in conn.execute(select(_t.c.status, func.count()).group_by(_t.c.status)):
                 out[status] = int(n)
         return out
+
+
+def _held(task: Task, worker_id: str) -> tuple[ColumnElement[bool], ...]:
+    """The task's row while `worker_id` still holds its lease (a reclaimed task no longer matches)."""
+    return (_t.c.id == task.id, _t.c.worker_id == worker_id, _t.c.status == TaskStatus.RUNNING.value)

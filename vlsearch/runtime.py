@@ -53,7 +53,7 @@ class Runtime:
         reranker: Reranker | None = GuardedReranker(built) if built is not None else None
         store = Store(
             uri=settings.resolved_milvus_uri,
-            token=settings.milvus_token,
+            token=settings.milvus_token.get_secret_value(),
             dim=embedder.dim,
             embedder_id=embedder.model_id,
             connect_timeout_s=settings.milvus_connect_timeout_s,
@@ -137,7 +137,7 @@ def _build_reranker(settings: Settings, profile: ProfileChoice) -> Reranker | No
         return RemoteReranker(
             url=settings.reranker_url,
             model=settings.reranker,
-            api_key=settings.reranker_api_key,
+            api_key=settings.reranker_api_key.get_secret_value(),
             kind=settings.reranker_kind,
             timeout_s=settings.reranker_timeout_s,
             retries=settings.reranker_retries,

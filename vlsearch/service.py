@@ -53,30 +53,28 @@ class SearchService:
         """`catalog`: when given, only rows of settled documents are shown (see retrieve.visibility).
         `highlighter`: when given, every hit carries its evidence (boxes on its media, snippet).
         `stages`: run these instead of the ones the other arguments build."""
-        self._parts = (searcher, query_media, rerank_stage, rerank_autoload, catalog)
-        self._highlight = (
-            HighlightStage(highlighter=highlighter, searcher=searcher) if highlighter is not None else None
-        )
+        self._searcher, self._query_media, self._rerank_stage = searcher, query_media, rerank_stage
         default: list[SearchStage] = [
             QueryMediaStage(reader=query_media),
             RetrieveStage(searcher=searcher, catalog=catalog),
             RerankSearchStage(stage=rerank_stage, autoload=rerank_autoload),
         ]
-        if self._highlight is not None:
-            default.append(self._highlight)
+        if highlighter is not None:
+            default.append(HighlightStage(highlighter=highlighter, searcher=searcher))
         self.stages: tuple[SearchStage, ...] = tuple(stages if stages is not None else default)
+        self._highlight = next((s for s in self.stages if isinstance(s, HighlightStage)), None)
 
     @property
     def searcher(self) -> Searcher:
-        return self._parts[0]
+        return self._searcher
 
     @property
     def query_media(self) -> QueryMediaReader:
-        return self._parts[1]
+        return self._query_media
 
     @property
     def rerank_stage(self) -> RerankStage | None:
-        return self._parts[2]
+        return self._rerank_stage
 
     def search(self, query: Query) -> SearchResult:
         timings: dict[str, float] = {}
@@ -97,15 +95,15 @@ class SearchService:
         )
 
     def with_highlighter(self, highlighter: Highlighter | None) -> SearchService:
-        """The same service (same searcher, reranker, catalog) with another highlighter, or none."""
-        searcher, query_media, rerank_stage, rerank_autoload, catalog = self._parts
+        """The same stages with the highlighting stage swapped for another highlighter's, or dropped."""
+        stages: list[SearchStage] = [s for s in self.stages if not isinstance(s, HighlightStage)]
+        if highlighter is not None:
+            stages.append(HighlightStage(highlighter=highlighter, searcher=self._searcher))
         return SearchService(
-            searcher=searcher,
-            query_media=query_media,
-            rerank_stage=rerank_stage,
-            rerank_autoload=rerank_autoload,
-            catalog=catalog,
-            highlighter=highlighter,
+            searcher=self._searcher,
+            query_media=self._query_media,
+            rerank_stage=self._rerank_stage,
+            stages=stages,
         )
 
     def warm_up(self) -> None:

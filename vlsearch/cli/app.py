@@ -59,5 +59,16 @@ def open_runtime(settings: Settings) -> Iterator:  # type: ignore[type-arg]
         runtime.close()
 
 
+@contextmanager
+def exit_on(*errors: type[Exception]) -> Iterator[None]:
+    """A known failure (a VlsearchError unless `errors` names others) as one red line and exit 2."""
+    caught = errors or (VlsearchError,)
+    try:
+        yield
+    except caught as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
 def parse_groups(value: str) -> tuple[str, ...]:
     return tuple(g.strip() for g in value.split(",") if g.strip())

@@ -13,7 +13,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from vlsearch.cli.app import app, console, err, open_runtime, parse_groups
+from vlsearch.cli.app import app, console, err, exit_on, open_runtime, parse_groups
 from vlsearch.config import get_settings
 from vlsearch.errors import VlsearchError
 
@@ -52,12 +52,8 @@ def ingest(
         if api:
             from vlsearch.remote_client import ApiClient
 
-            try:
-                with ApiClient(url=api, api_key=api_key) as client:
-                    results = client.ingest(files, groups=parse_groups(groups), progress=tick)
-            except (VlsearchError, httpx.HTTPError) as exc:
-                err.print(f"[red]error:[/red] {exc}")
-                raise typer.Exit(2) from exc
+            with exit_on(VlsearchError, httpx.HTTPError), ApiClient(url=api, api_key=api_key) as client:
+                results = client.ingest(files, groups=parse_groups(groups), progress=tick)
             report = IngestReport(tuple(results), time.perf_counter() - started)
         else:
             assert runtime is not None
@@ -118,12 +114,8 @@ def search(
         rerank=rerank,
         instruction=instruction,
     )
-    with open_runtime(settings) as runtime:
-        try:
-            result = runtime.search.search(query)
-        except VlsearchError as exc:
-            err.print(f"[red]error:[/red] {exc}")
-            raise typer.Exit(2) from exc
+    with open_runtime(settings) as runtime, exit_on():
+        result = runtime.search.search(query)
     if as_json:
         payload = {
             "hits": [h.to_dict() for h in result.hits],
@@ -177,12 +169,8 @@ def _search_remote(
             if not (image or video)
             else json.dumps({"doc_types": list(doc_type)})
         )
-    try:
-        with ApiClient(url=api, api_key=api_key) as client:
-            payload = client.search(body, image=image[0] if image else None, video=video)
-    except (VlsearchError, httpx.HTTPError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
+    with exit_on(VlsearchError, httpx.HTTPError), ApiClient(url=api, api_key=api_key) as client:
+        payload = client.search(body, image=image[0] if image else None, video=video)
     if as_json:
         console.print_json(json.dumps(payload, ensure_ascii=False))
         return
@@ -219,9 +207,6 @@ def rerank(
     from vlsearch.rerank import Qwen3VLReranker
 
     payload = json.loads(inputs.read_text(encoding="utf-8"))
-    try:
+    with exit_on():
         scores = Qwen3VLReranker.from_settings(get_settings(), model=model).process(payload)
-    except VlsearchError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
     console.print_json(json.dumps({"scores": scores}))

@@ -8,9 +8,8 @@ from typing import Annotated
 
 import typer
 
-from vlsearch.cli.app import app, console, err, open_runtime
+from vlsearch.cli.app import app, console, exit_on, open_runtime
 from vlsearch.config import get_settings
-from vlsearch.errors import VlsearchError
 
 
 @app.command()
@@ -27,11 +26,8 @@ def doctor(
         doc = Doctor(
             settings=runtime.settings, catalog=runtime.catalog, store=runtime.store, pipeline=runtime.pipeline
         )
-        try:
+        with exit_on():
             report = doc.repair() if repair else doc.check()
-        except VlsearchError as exc:
-            err.print(f"[red]error:[/red] {exc}")
-            raise typer.Exit(2) from exc
     if as_json:
         console.print_json(json.dumps(report.to_dict(), ensure_ascii=False))
     else:
@@ -52,14 +48,10 @@ def export_cmd(dest: Annotated[Path, typer.Argument(help="New or empty folder to
     from vlsearch.ops.backup import export_deployment
 
     settings = get_settings()
-    with open_runtime(settings) as runtime:
-        try:
-            manifest = export_deployment(
-                settings=settings, catalog=runtime.catalog, store=runtime.store, dest=dest
-            )
-        except VlsearchError as exc:
-            err.print(f"[red]error:[/red] {exc}")
-            raise typer.Exit(2) from exc
+    with open_runtime(settings) as runtime, exit_on():
+        manifest = export_deployment(
+            settings=settings, catalog=runtime.catalog, store=runtime.store, dest=dest
+        )
     console.print(
         f"exported {sum(manifest.rows.values())} rows, {manifest.catalog_rows.get('documents', 0)} "
         f"documents, {manifest.files} files to {dest}"
@@ -73,22 +65,13 @@ def import_cmd(src: Annotated[Path, typer.Argument(help="A folder written by `vl
     from vlsearch.runtime import Runtime
 
     settings = get_settings()
-    try:
+    with exit_on():
         manifest = Manifest.read(src)
         # before connecting: connecting an empty store creates its collections for this embedder
         embedder = Runtime.from_settings(settings).embedder
         manifest.check_target(embedder_id=embedder.model_id, dim=embedder.dim)
-    except VlsearchError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
-    with open_runtime(settings) as runtime:
-        try:
-            report = import_deployment(
-                settings=settings, catalog=runtime.catalog, store=runtime.store, src=src
-            )
-        except VlsearchError as exc:
-            err.print(f"[red]error:[/red] {exc}")
-            raise typer.Exit(2) from exc
+    with open_runtime(settings) as runtime, exit_on():
+        report = import_deployment(settings=settings, catalog=runtime.catalog, store=runtime.store, src=src)
     console.print(
         f"imported {sum(report.rows.values())} rows, {report.catalog_rows.get('documents', 0)} documents, "
         f"{report.files} files into {settings.resolved_milvus_uri}"

@@ -8,9 +8,8 @@ from typing import Annotated
 
 import typer
 
-from vlsearch.cli.app import app, console, err, open_runtime, parse_groups
+from vlsearch.cli.app import app, console, err, exit_on, open_runtime, parse_groups
 from vlsearch.config import get_settings
-from vlsearch.errors import VlsearchError
 
 
 @app.command()
@@ -98,13 +97,10 @@ def worker(
     """Claim ingest tasks from the catalog's queue and ingest them (needs a Milvus server URI)."""
     from vlsearch.worker import run_worker
 
-    try:
+    with exit_on():
         stats = run_worker(
             get_settings(), worker_id=worker_id, max_tasks=max_tasks, exit_when_idle=exit_when_idle
         )
-    except VlsearchError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
     err.print(f"{stats.tasks} tasks ({stats.failed} failed, {stats.lost} lost) in {stats.seconds:.1f} s")
 
 

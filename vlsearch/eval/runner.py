@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import SecretStr
 
 from vlsearch.catalog import Catalog
 from vlsearch.config import Settings
@@ -233,7 +234,7 @@ def _evaluate_target(
                 "embedder": embedder_name,
                 "data_dir": workdir,
                 "milvus_uri": target.milvus_uri,
-                "milvus_token": target.milvus_token,
+                "milvus_token": SecretStr(target.milvus_token),
                 "catalog_url": target.catalog_url,
             }
         )

@@ -178,16 +178,17 @@ def snippet_at(text: str, at: int, limit: int = SNIPPET_CHARS) -> str:
     # open at the start of the text while the match still shows with room to read after it
     # (collapsing whitespace only moves `at` to the left, so a small `at` needs no counting)
     if at + limit // 4 <= limit:
-        return _cut(flat, limit)
+        return cut_at_word(flat, limit)
     start = len(" ".join(text[:at].split()))
     if start and text[at - 1].isspace():
         start += 1
     if start + limit // 4 <= limit:
-        return _cut(flat, limit)
-    return "…" + _cut(flat[start:], limit)
+        return cut_at_word(flat, limit)
+    return "…" + cut_at_word(flat[start:], limit)
 
 
-def _cut(flat: str, limit: int) -> str:
+def cut_at_word(flat: str, limit: int) -> str:
+    """`flat` cut to `limit` characters, backing off to a space when one is near, with an ellipsis."""
     if len(flat) <= limit:
         return flat
     cut = flat[:limit]

@@ -10,6 +10,7 @@ from pathlib import Path
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from vlsearch.errors import ExtractionError, TooLargeError
+from vlsearch.media.limits import check_file_size
 
 # Formats we accept, keyed by the Pillow plugin name; Image.open is restricted to these so a file
 # cannot smuggle in one of Pillow's rarer (and less hardened) decoders.
@@ -130,20 +131,7 @@ def load_image(
 
 
 def _read_bytes(source: Path | bytes, *, max_bytes: int | None, label: str) -> bytes:
-    if isinstance(source, bytes):
-        size = len(source)
-    else:
-        try:
-            size = source.stat().st_size
-        except OSError as exc:
-            raise ExtractionError(f"{label}: cannot read the file ({exc})") from exc
-    if size == 0:
-        raise ExtractionError(f"{label}: the file is empty (0 bytes)")
-    if max_bytes is not None and size > max_bytes:
-        raise TooLargeError(
-            f"{label}: file is {size / 1048576:.1f} MB, over the limit of {max_bytes / 1048576:.0f} MB "
-            "(raise VLSEARCH_MAX_FILE_MB to accept it)"
-        )
+    check_file_size(source, max_bytes=max_bytes, label=label)
     if isinstance(source, bytes):
         return source
     return source.read_bytes()

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+from vlsearch.errors import ExtractionError, TooLargeError
 
 _MB = 1024 * 1024
 
@@ -52,3 +55,23 @@ class MediaLimits:
             keyframe_fps=float(getattr(limits, "keyframe_fps", base.keyframe_fps)),
             max_keyframes=int(getattr(limits, "max_keyframes", base.max_keyframes)),
         )
+
+
+def check_file_size(source: Path | bytes, *, max_bytes: int | None, label: str) -> int:
+    """The size of a media file (or of bytes already read); refuses an unreadable, empty or too large
+    one, naming the setting to raise."""
+    if isinstance(source, bytes):
+        size = len(source)
+    else:
+        try:
+            size = source.stat().st_size
+        except OSError as exc:
+            raise ExtractionError(f"{label}: cannot read the file ({exc})") from exc
+    if size == 0:
+        raise ExtractionError(f"{label}: the file is empty (0 bytes)")
+    if max_bytes is not None and size > max_bytes:
+        raise TooLargeError(
+            f"{label}: file is {size / 1048576:.1f} MB, over the limit of {max_bytes / 1048576:.0f} MB "
+            "(raise VLSEARCH_MAX_FILE_MB to accept it)"
+        )
+    return size

@@ -12,6 +12,7 @@ import numpy as np
 from PIL import Image
 
 from vlsearch.errors import ExtractionError, TooLargeError
+from vlsearch.media.limits import check_file_size
 
 # Container signatures we accept; everything else is refused before FFmpeg parses it.
 _BRANDS_ISO = (b"ftyp",)
@@ -65,17 +66,7 @@ def probe_video(path: Path, *, max_bytes: int | None = None, name: str = "") -> 
     import av
 
     label = name or path.name
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise ExtractionError(f"{label}: cannot read the file ({exc})") from exc
-    if size == 0:
-        raise ExtractionError(f"{label}: the file is empty (0 bytes)")
-    if max_bytes is not None and size > max_bytes:
-        raise TooLargeError(
-            f"{label}: file is {size / 1048576:.1f} MB, over the limit of {max_bytes / 1048576:.0f} MB "
-            "(raise VLSEARCH_MAX_FILE_MB to accept it)"
-        )
+    check_file_size(path, max_bytes=max_bytes, label=label)
     try:
         with av.open(str(path), mode="r") as container:
             if not container.streams.video:

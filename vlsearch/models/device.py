@@ -71,6 +71,14 @@ def dtype_label(value: Any) -> str:
     return _DTYPE_NAMES.get(text.lower(), text)
 
 
+def placement_labels(
+    choice: DeviceChoice | None, *, device: str | None, device_map: object, dtype: object
+) -> tuple[str, str]:
+    """(device, dtype) as ModelInfo shows them: what the load resolved, else what was asked for."""
+    shown = str(device_map or (choice.device if choice else (device or "auto")))
+    return shown, choice.dtype_name if choice else dtype_label(dtype)
+
+
 def flash_attention_available() -> bool:
     return importlib.util.find_spec("flash_attn") is not None
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from vlsearch.errors import ModelUnavailableError
 from vlsearch.models.base import ModelInfo
-from vlsearch.models.device import DeviceChoice, dtype_label, release_cuda_memory
+from vlsearch.models.device import DeviceChoice, placement_labels, release_cuda_memory
 from vlsearch.models.lifecycle import ModelLifecycle
 from vlsearch.models.qwen3vl.inputs import SideContent, VisionLimits
 from vlsearch.models.qwen3vl.prompt import (
@@ -115,7 +115,9 @@ class Qwen3VLEmbedder:
         return self._dim_request or full
 
     def info(self) -> ModelInfo:
-        choice = self._choice
+        device, dtype = placement_labels(
+            self._choice, device=self._device, device_map=self._device_map, dtype=self._dtype
+        )
         try:
             dim: int | None = self.dim
         except Exception:  # the model folder may be missing; info() must still answer
@@ -126,8 +128,8 @@ class Qwen3VLEmbedder:
             kind="embedder",
             backend="qwen3-vl",
             state=self._life.state,
-            device=str(self._device_map or (choice.device if choice else (self._device or "auto"))),
-            dtype=choice.dtype_name if choice else dtype_label(self._dtype),
+            device=device,
+            dtype=dtype,
             dim=dim,
             multimodal=True,
             error=self._life.error,

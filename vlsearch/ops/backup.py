@@ -28,13 +28,12 @@ import numpy as np
 from vlsearch.catalog import Catalog, DocStatus
 from vlsearch.config import Settings
 from vlsearch.errors import EmbedderMismatchError, InputRejectedError
-from vlsearch.evidence.boxes import NO_LINES, LineBoxes
 from vlsearch.ingest.stored import relative_stored_upload
 from vlsearch.milvus import Store
-from vlsearch.milvus.rows import LINES_KEY, locator_from_json, locator_json
+from vlsearch.milvus.rows import locator_json, row_item
 from vlsearch.milvus.schema import SCHEMA_VERSION
 from vlsearch.ops.recovery import documents_with_status
-from vlsearch.types import COLLECTIONS, Item, Modality
+from vlsearch.types import COLLECTIONS, Item
 from vlsearch.version import __version__
 
 FORMAT = "vlsearch-export"
@@ -218,7 +217,7 @@ def _import_collection(store: Store, folder: Path, name: str) -> int:
         )
     n = 0
     for batch in _jsonl_batches(jsonl):
-        items = [_item_from_dict(d) for d in batch]
+        items = [row_item(d) for d in batch]  # the exported dicts hold a row's fields
         if n + len(items) > matrix.shape[0]:
             raise InputRejectedError(f"{jsonl} has more rows than {name}.npy has vectors; export again")
         store.upsert(items, np.asarray(matrix[n : n + len(items)], dtype=np.float32))
@@ -257,21 +256,3 @@ def _item_dict(item: Item) -> dict[str, Any]:
         "media": item.media,
         "thumbnail": item.thumbnail,
     }
-
-
-def _item_from_dict(d: dict[str, Any]) -> Item:
-    locator = d.get("locator")
-    return Item(
-        id=d["id"],
-        doc_id=d["doc_id"],
-        modality=Modality(d["modality"]),
-        text=d["text"],
-        locator=locator_from_json(locator),
-        source=d["source"],
-        name=d["name"],
-        doc_type=d["doc_type"],
-        groups=tuple(d.get("groups") or ()),
-        media=d.get("media") or "",
-        thumbnail=d.get("thumbnail") or "",
-        lines=LineBoxes.from_json(locator.get(LINES_KEY)) if isinstance(locator, dict) else NO_LINES,
-    )

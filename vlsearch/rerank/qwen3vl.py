@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from vlsearch.config import DEFAULT_RERANK_INSTRUCTION, Settings
 from vlsearch.errors import ModelUnavailableError
 from vlsearch.models.base import ModelInfo, RerankInput
-from vlsearch.models.device import DeviceChoice, dtype_label, release_cuda_memory
+from vlsearch.models.device import DeviceChoice, placement_labels, release_cuda_memory
 from vlsearch.models.lifecycle import ModelLifecycle, describe_error
 from vlsearch.models.qwen3vl.inputs import SideContent, VisionLimits, parse_side
 from vlsearch.models.qwen3vl.prompt import rerank_prompt, side_content
@@ -116,15 +116,17 @@ class Qwen3VLReranker:
         return self._processor.tokenizer
 
     def info(self) -> ModelInfo:
-        choice = self._choice
+        device, dtype = placement_labels(
+            self._choice, device=self._device, device_map=self._device_map, dtype=self._dtype
+        )
         return ModelInfo(
             name=self.name,
             model_id=self._model_id,
             kind="reranker",
             backend="qwen3-vl",
             state=self._life.state,
-            device=str(self._device_map or (choice.device if choice else (self._device or "auto"))),
-            dtype=choice.dtype_name if choice else dtype_label(self._dtype),
+            device=device,
+            dtype=dtype,
             multimodal=True,
             error=self._life.error,
         )

@@ -20,6 +20,7 @@ from fastapi import APIRouter, File, Form, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 
+from vlsearch.api.auth import Caller
 from vlsearch.api.deps import CallerDep, StateDep
 from vlsearch.api.errors import ApiError
 from vlsearch.api.media_fetch import media_urls
@@ -121,12 +122,7 @@ class _Ask:
 async def rerank(
     body: RerankRequest, state: StateDep, caller: CallerDep, response: Response
 ) -> RerankResponse:
-    ask = _Ask.v1(body)
-    with _scratch(state) as folder:
-        # URLs download on the event loop first: a slow remote holds no worker thread
-        fetched = await state.fetcher.fetch(media_urls([ask.query, *ask.documents]), folder)
-        resolver = MediaResolver(state=state, caller=caller, folder=folder, fetched=fetched)
-        return await run_in_threadpool(_rerank, state, ask, resolver, response)
+    return await _answer(_Ask.v1(body), state, caller, response)
 
 
 @router.post(
@@ -138,8 +134,12 @@ async def rerank(
 async def rerank_v2(
     body: RerankV2Request, state: StateDep, caller: CallerDep, response: Response
 ) -> RerankResponse:
-    ask = _Ask.v2(body)
+    return await _answer(_Ask.v2(body), state, caller, response)
+
+
+async def _answer(ask: _Ask, state: ApiState, caller: Caller, response: Response) -> RerankResponse:
     with _scratch(state) as folder:
+        # URLs download on the event loop first: a slow remote holds no worker thread
         fetched = await state.fetcher.fetch(media_urls([ask.query, *ask.documents]), folder)
         resolver = MediaResolver(state=state, caller=caller, folder=folder, fetched=fetched)
         return await run_in_threadpool(_rerank, state, ask, resolver, response)

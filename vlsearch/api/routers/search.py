@@ -27,6 +27,7 @@ from vlsearch.api.schemas.search import (
 )
 from vlsearch.api.state import ApiState
 from vlsearch.api.uploads import save_query_image, save_query_video
+from vlsearch.evidence.highlight import cut_at_word
 from vlsearch.source_ref import SourceRef
 from vlsearch.types import Hit, Modality, Query, SearchFilter
 
@@ -196,15 +197,7 @@ def hit_out(hit: Hit) -> SearchHitOut:
 
 
 def snippet(text: str, limit: int = 320) -> str:
-    flat = _SPACES.sub(" ", text).strip()
-    if len(flat) <= limit:
-        return flat
-    cut = flat[:limit]
-    space = cut.rfind(" ")
-    # CJK text has no spaces; only back off to a word boundary when one is near.
-    if space > limit * 0.7:
-        cut = cut[:space]
-    return cut + "…"
+    return cut_at_word(_SPACES.sub(" ", text).strip(), limit)
 
 
 def scratch_folder(root: Path) -> Path:
