@@ -22,8 +22,8 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from vlsearch.demo.media import RACKING_STEPS, font, led_status_figure, rack_photo, racking_scene, write_video
-from vlsearch.ingest.ocr import OcrEngine
 from vlsearch.media import KeyframeSampler, probe_video
+from vlsearch.media.ocr import OcrEngine
 
 SIZE = (1280, 720)
 FPS = 30

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from vlsearch.ingest.stored import upload_source
+from vlsearch.media.stored import upload_source
 from vlsearch.source_ref import SourceKind, SourceRef
 
 

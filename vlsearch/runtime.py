@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from vlsearch.catalog import Catalog
 from vlsearch.config import Profile, Settings
 from vlsearch.evidence.highlight import Highlighter
-from vlsearch.ingest.ocr import OcrEngine
 from vlsearch.ingest.pipeline import IngestPipeline
 from vlsearch.ingest.visual import VisualEnricher
+from vlsearch.media.ocr import OcrEngine
 from vlsearch.milvus import Store
 from vlsearch.milvus.lite_noise import silence_expected_unimplemented
 from vlsearch.models.base import Embedder, Reranker

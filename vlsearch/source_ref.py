@@ -8,7 +8,7 @@ The catalog and Milvus rows keep the string form (`Document.source`, `Item.sourc
     (empty)                   NONE    nothing to serve
 
 `SourceRef.parse` reads that form and `str()` writes it back, so code asks `ref.kind` instead of
-testing prefixes. An upload's identity includes its group set (see vlsearch.ingest.stored).
+testing prefixes. An upload's identity includes its group set (see vlsearch.media.stored).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from vlsearch.demo.media import font, write_demo_media, write_video
-from vlsearch.ingest.ocr import OcrEngine
+from vlsearch.media.ocr import OcrEngine
 
 
 @pytest.fixture(scope="session")

@@ -14,8 +14,8 @@ from vlsearch.errors import ExtractionError, TooLargeError
 from vlsearch.ingest.extractors.image import extract_image
 from vlsearch.ingest.extractors.video import extract_video
 from vlsearch.ingest.limits import Limits
-from vlsearch.ingest.ocr import OcrEngine
 from vlsearch.ingest.visual import VisualEnricher, merge_context
+from vlsearch.media.ocr import OcrEngine
 from vlsearch.retrieve.query_media import QueryMediaReader
 from vlsearch.types import Extraction, ImageBlock, Locator, TextBlock
 

@@ -12,7 +12,7 @@ import pytest
 from vlsearch.catalog import DocStatus, JobStatus
 from vlsearch.config import get_settings
 from vlsearch.ids import doc_id_for
-from vlsearch.ingest.stored import upload_source
+from vlsearch.media.stored import upload_source
 from vlsearch.queue import TaskQueue, TaskStatus
 from vlsearch.runtime import Runtime
 from vlsearch.worker import QueuedIngestJobs, Worker, WorkerConfigError

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from vlsearch.api.errors import ApiError
 from vlsearch.config import Settings
-from vlsearch.ingest.stored import relative_stored_upload
+from vlsearch.media.stored import relative_stored_upload
 from vlsearch.source_ref import SourceRef
 from vlsearch.types import Document, Item
 
@@ -33,7 +33,7 @@ def data_file(settings: Settings, relative: str) -> Path:
 def original_file(settings: Settings, doc: Document) -> Path:
     """The stored original of a document.
 
-    Uploads live under <data_dir>/uploads/<doc_id>/<sha256[:24]>/<name> (vlsearch.ingest.stored).
+    Uploads live under <data_dir>/uploads/<doc_id>/<sha256[:24]>/<name> (vlsearch.media.stored).
     Files ingested from disk are served from their source path only while it is still inside an
     allowed root: the catalog, not the caller, names that path.
     """

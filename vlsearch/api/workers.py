@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from vlsearch.api.metrics import Metrics
 from vlsearch.catalog import DocumentRecord, FileResult, FileStatus, JobRecord, JobStatus
-from vlsearch.ingest.stored import sweep_unreferenced
+from vlsearch.media.stored import sweep_unreferenced
 from vlsearch.models.base import ModelInfo, ModelState
 from vlsearch.types import EmbedInput, Role
 

@@ -21,8 +21,8 @@ from vlsearch.errors import ExtractionError, VlsearchError
 
 def serve(recv: Connection, send: Connection, memory_mb: int) -> None:
     from vlsearch.ingest.isolation import sniff_and_extract
-    from vlsearch.ingest.ocr import OcrEngine, OcrSpec
     from vlsearch.ingest.visual import VisualEnricher
+    from vlsearch.media.ocr import OcrEngine, OcrSpec
 
     enrichers: dict[OcrSpec, VisualEnricher] = {}
     while True:

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from vlsearch.errors import ExtractionError, VlsearchError
 from vlsearch.ingest.limits import Limits
-from vlsearch.ingest.ocr import OcrSpec
+from vlsearch.media.ocr import OcrSpec
 from vlsearch.types import Extraction
 
 if TYPE_CHECKING:

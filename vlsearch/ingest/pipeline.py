@@ -30,15 +30,15 @@ from vlsearch.ingest.chunking import chunk_blocks
 from vlsearch.ingest.isolation import IsolatedExtractor, IsolationSettings
 from vlsearch.ingest.limits import Limits
 from vlsearch.ingest.paths import check_allowed, expand, name_problem, shown_name
-from vlsearch.ingest.stored import (
+from vlsearch.media import save_image_variants
+from vlsearch.media.store import StoredMedia
+from vlsearch.media.stored import (
     keep_only_version,
     remove_document_files,
     stored_upload,
     upload_source,
     version_path,
 )
-from vlsearch.media import save_image_variants
-from vlsearch.media.store import StoredMedia
 from vlsearch.milvus import Store
 from vlsearch.models.base import Embedder
 from vlsearch.models.gate import lease_of

@@ -8,7 +8,7 @@ from dataclasses import replace
 from PIL import Image
 
 from vlsearch.evidence.boxes import normalise_box
-from vlsearch.ingest.ocr import OcrEngine, OcrResult
+from vlsearch.media.ocr import OcrEngine, OcrResult
 from vlsearch.types import Extraction, ImageBlock, Locator, PageLayout, TextBlock, TextLine
 
 # A page with at least this many letters/digits of extracted text already has a text layer; its

@@ -28,7 +28,7 @@ import numpy as np
 from vlsearch.catalog import Catalog, DocStatus
 from vlsearch.config import Settings
 from vlsearch.errors import EmbedderMismatchError, InputRejectedError
-from vlsearch.ingest.stored import relative_stored_upload
+from vlsearch.media.stored import relative_stored_upload
 from vlsearch.milvus import Store
 from vlsearch.milvus.rows import locator_json, row_item
 from vlsearch.milvus.schema import SCHEMA_VERSION

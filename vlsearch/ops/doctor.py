@@ -22,7 +22,7 @@ from pathlib import Path
 from vlsearch.catalog import Catalog, DocStatus, DocumentRecord, FileStatus
 from vlsearch.config import Settings
 from vlsearch.ingest.pipeline import IngestPipeline
-from vlsearch.ingest.stored import UPLOADS, relative_stored_upload
+from vlsearch.media.stored import UPLOADS, relative_stored_upload
 from vlsearch.milvus import Store
 from vlsearch.ops.recovery import (
     discard_document_rows,

@@ -1,6 +1,6 @@
 """Where the source video of a frame row can be read on this machine, for the rerank stage.
 
-Uploaded videos are kept where vlsearch.ingest.stored says (written by the ingest pipeline);
+Uploaded videos are kept where vlsearch.media.stored says (written by the ingest pipeline);
 videos ingested from disk are read at their source path only while it is still inside an allowed
 root or the data dir and still has the size the catalog recorded (a replaced file's keyframe times
 would no longer match). A source that is gone, moved, replaced or unreadable answers None, and the
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vlsearch.errors import VlsearchError
-from vlsearch.ingest.stored import find_upload
+from vlsearch.media.stored import find_upload
 from vlsearch.source_ref import SourceRef
 from vlsearch.types import Item
 

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vlsearch.ingest.ocr import OcrEngine
 from vlsearch.media.images import NORMALISED_LONG_SIDE, encode_image, fit_within, load_image
 from vlsearch.media.keyframes import KeyframeSampler, sample_keyframes
 from vlsearch.media.limits import MediaLimits
+from vlsearch.media.ocr import OcrEngine
 from vlsearch.media.store import atomic_write
 
 

@@ -57,7 +57,7 @@ def upload_documents(
             "split the upload",
             status=422,
         )
-    # An upload is the document `upload:<groups>/<name>` (vlsearch.ingest.stored): a same-named
+    # An upload is the document `upload:<groups>/<name>` (vlsearch.media.stored): a same-named
     # file of other groups is another document, so nothing here can replace it or reveal it.
     doc_groups = _upload_groups(caller, groups)
     folder = state.scratch_dir / f"upload-{uuid.uuid4().hex}"
