@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
+from vlsearch.api.asgi import HttpMiddleware
 from vlsearch.api.auth import is_loopback
 from vlsearch.api.errors import error_response
 
@@ -25,14 +26,8 @@ def _host_of(value: str) -> str:
     return urlsplit(f"//{value}").hostname or ""
 
 
-class LoopbackGuardMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class LoopbackGuardMiddleware(HttpMiddleware):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         host = _host_of(headers.get("host", ""))
         if not is_loopback(host):

@@ -11,6 +11,8 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from vlsearch.api.asgi import HttpMiddleware
+
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 MODEL_STATES = ("unloaded", "loading", "ready", "failed")
 
@@ -73,17 +75,14 @@ class Metrics:
         return generate_latest(self.registry)
 
 
-class RequestTimingMiddleware:
+class RequestTimingMiddleware(HttpMiddleware):
     """Times each HTTP request under its route template (not the raw path: bounded label cardinality)."""
 
     def __init__(self, app: ASGIApp, *, metrics: Metrics) -> None:
-        self.app = app
+        super().__init__(app)
         self.metrics = metrics
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         start = time.perf_counter()
         status = {"code": 500}
 

@@ -13,8 +13,9 @@ import logging
 import re
 from urllib.parse import parse_qsl
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
+from vlsearch.api.asgi import HttpMiddleware
 from vlsearch.api.errors import error_response
 
 SECRET_PARAMS = frozenset(
@@ -57,23 +58,19 @@ def redact(path_and_query: str) -> str:
     return f"{path}?{_PARAM.sub(hide, query)}"
 
 
-class UrlSecretsMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            names = secret_names(scope.get("query_string", b"").decode("latin-1"))
-            if names:
-                response = error_response(
-                    400,
-                    "credentials_in_url",
-                    f"Keys are never read from the URL (found: {', '.join(names)}); send the key as "
-                    "'X-API-Key: <key>' or 'Authorization: Bearer <key>'. A key that was in a URL may be "
-                    "in logs and browser history: have it replaced.",
-                )
-                await response(scope, receive, send)
-                return
+class UrlSecretsMiddleware(HttpMiddleware):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        names = secret_names(scope.get("query_string", b"").decode("latin-1"))
+        if names:
+            response = error_response(
+                400,
+                "credentials_in_url",
+                f"Keys are never read from the URL (found: {', '.join(names)}); send the key as "
+                "'X-API-Key: <key>' or 'Authorization: Bearer <key>'. A key that was in a URL may be "
+                "in logs and browser history: have it replaced.",
+            )
+            await response(scope, receive, send)
+            return
         await self.app(scope, receive, send)
 
 

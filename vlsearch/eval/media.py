@@ -249,14 +249,7 @@ def evaluate_media_set(settings: Settings, mset: MediaSet, *, rerank: bool = Tru
             runs: dict[str, list[str]] = {}
             ms: dict[str, float] = {}
             for q in mset.queries:
-                query = Query(
-                    text=q.text,
-                    image_paths=(str(mset.root / q.image),) if q.image else (),
-                    video_path=str(mset.root / q.video) if q.video else None,
-                    top_k=_RUN_DEPTH,
-                    rerank=reranked,
-                    per_doc_limit=1,
-                )
+                query = _query(mset, q, top_k=_RUN_DEPTH, rerank=reranked, per_doc_limit=1)
                 t0 = time.perf_counter()
                 result = rt.search.search(query)
                 ms[q.id] = (time.perf_counter() - t0) * 1000
@@ -299,18 +292,23 @@ def evaluate_media_set(settings: Settings, mset: MediaSet, *, rerank: bool = Tru
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def _query(mset: MediaSet, q: MediaQuery, *, top_k: int, rerank: bool, per_doc_limit: int) -> Query:
+    """The set's query as the service takes it (its image or video resolved inside the set)."""
+    return Query(
+        text=q.text,
+        image_paths=(str(mset.root / q.image),) if q.image else (),
+        video_path=str(mset.root / q.video) if q.video else None,
+        top_k=top_k,
+        rerank=rerank,
+        per_doc_limit=per_doc_limit,
+    )
+
+
 def _ground(
     rt: Runtime, mset: MediaSet, q: MediaQuery, to_set: dict[str, str], *, reranked: bool
 ) -> GroundingOutcome:
     """Search as a user does (top 10, every row of a document may show) and judge the hit on the
     answer's page / slide / moment."""
-    query = Query(
-        text=q.text,
-        image_paths=(str(mset.root / q.image),) if q.image else (),
-        video_path=str(mset.root / q.video) if q.video else None,
-        top_k=GROUNDING_DEPTH,
-        rerank=reranked,
-        per_doc_limit=0,
-    )
+    query = _query(mset, q, top_k=GROUNDING_DEPTH, rerank=reranked, per_doc_limit=0)
     hits = rt.search.search(query).hits
     return judge(q.id, q.regions, hits, [to_set.get(h.item.doc_id, h.item.doc_id) for h in hits])

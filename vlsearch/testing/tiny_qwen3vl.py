@@ -7,6 +7,7 @@ tokenizer, Qwen3VLProcessor), so everything that loads it goes through the produ
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -120,22 +121,16 @@ def build_config(tokenizer, *, hidden: int = 64, layers: int = 2, vision_depth: 
 def build_processor(tokenizer):
     from transformers import Qwen2VLImageProcessor, Qwen3VLProcessor, Qwen3VLVideoProcessor
 
-    image_processor = Qwen2VLImageProcessor(
-        patch_size=16,
-        temporal_patch_size=2,
-        merge_size=2,
-        size={"shortest_edge": 4096, "longest_edge": 1_843_200},
-        image_mean=[0.5, 0.5, 0.5],
-        image_std=[0.5, 0.5, 0.5],
-    )
-    video_processor = Qwen3VLVideoProcessor(
-        patch_size=16,
-        temporal_patch_size=2,
-        merge_size=2,
-        size={"shortest_edge": 4096, "longest_edge": 7_864_320},
-        image_mean=[0.5, 0.5, 0.5],
-        image_std=[0.5, 0.5, 0.5],
-    )
+    # Qwen3-VL's vision settings, shared by its image and video processors; only the size cap differs
+    vision: dict[str, Any] = {
+        "patch_size": 16,
+        "temporal_patch_size": 2,
+        "merge_size": 2,
+        "image_mean": [0.5, 0.5, 0.5],
+        "image_std": [0.5, 0.5, 0.5],
+    }
+    image_processor = Qwen2VLImageProcessor(**vision, size={"shortest_edge": 4096, "longest_edge": 1_843_200})
+    video_processor = Qwen3VLVideoProcessor(**vision, size={"shortest_edge": 4096, "longest_edge": 7_864_320})
     return Qwen3VLProcessor(
         image_processor=image_processor, tokenizer=tokenizer, video_processor=video_processor
     )

@@ -2,9 +2,6 @@
 
 Spelled out column by column, never taken from `vlsearch.catalog.tables`: a migration describes the
 schema as it was when written, so later edits of the tables cannot change what it creates.
-
-Revision ID: 0001
-Revises:
 """
 
 from __future__ import annotations
@@ -14,8 +11,6 @@ from alembic import op
 
 revision: str = "0001"
 down_revision: str | None = None
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

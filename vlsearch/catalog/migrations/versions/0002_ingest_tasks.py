@@ -1,8 +1,4 @@
-"""Ingest task queue (the hand-rolled schema's version 2).
-
-Revision ID: 0002
-Revises: 0001
-"""
+"""Ingest task queue (the hand-rolled schema's version 2)."""
 
 from __future__ import annotations
 
@@ -11,8 +7,6 @@ from alembic import op
 
 revision: str = "0002"
 down_revision: str | None = "0001"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -2,9 +2,6 @@
 
 Catalogs made before alembic carry it (and are stamped 0001 or 0002 from it before upgrading);
 fresh ones never had it.
-
-Revision ID: 0003
-Revises: 0002
 """
 
 from __future__ import annotations
@@ -14,8 +11,6 @@ from alembic import op
 
 revision: str = "0003"
 down_revision: str | None = "0002"
-branch_labels = None
-depends_on = None
 
 _LEGACY = "schema_migrations"
 
