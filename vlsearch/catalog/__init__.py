@@ -19,7 +19,6 @@ from vlsearch.catalog.records import (
     DocumentRecord,
     FileResult,
     FileStatus,
-    FileStatusName,
     JobRecord,
     JobStatus,
 )
@@ -31,7 +30,6 @@ __all__ = [
     "DocumentRecord",
     "FileResult",
     "FileStatus",
-    "FileStatusName",
     "JobRecord",
     "JobStatus",
     "ingest_tasks",

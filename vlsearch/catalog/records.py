@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
 
 from vlsearch.types import Document
 
@@ -32,10 +31,6 @@ class FileStatus(StrEnum):
     FAILED = "failed"
 
 
-# The spelled-out values some callers still pass; `FileResult` turns them into `FileStatus`.
-FileStatusName = Literal["ingested", "unchanged", "failed"]
-
-
 @dataclass(frozen=True)
 class DocumentRecord:
     document: Document
@@ -49,7 +44,7 @@ class DocumentRecord:
 @dataclass(frozen=True)
 class FileResult:
     name: str
-    status: FileStatus | FileStatusName
+    status: FileStatus  # a plain string of one of its values is accepted and converted
     doc_id: str | None
     error: str
     items: int

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from vlsearch.catalog import Catalog, DocStatus, DocumentRecord, FileResult
+from vlsearch.catalog import Catalog, DocStatus, DocumentRecord, FileResult, FileStatus
 from vlsearch.errors import InputRejectedError, TooLargeError, VlsearchError
 from vlsearch.evidence.align import locate_lines
 from vlsearch.ids import doc_id_for, item_id_for, sha256_bytes, sha256_file
@@ -42,6 +42,7 @@ from vlsearch.media.stored import (
 from vlsearch.milvus import Store
 from vlsearch.models.base import Embedder
 from vlsearch.models.gate import lease_of
+from vlsearch.source_ref import SourceRef
 from vlsearch.types import (
     Document,
     EmbedInput,
@@ -193,7 +194,11 @@ class IngestPipeline:
                     log.exception("ingest of %s failed", shown_name(path))
                     reason = printable(f"internal error: {exc!r}")
                     result = FileResult(
-                        name=printable(shown_name(path)), status="failed", doc_id=None, error=reason, items=0
+                        name=printable(shown_name(path)),
+                        status=FileStatus.FAILED,
+                        doc_id=None,
+                        error=reason,
+                        items=0,
                     )
                 results.append(result)
                 if job_id is not None:
@@ -218,13 +223,19 @@ class IngestPipeline:
         problem = name_problem(path)
         if problem is not None:
             shown = printable(shown_name(path))
-            result = FileResult(name=shown, status="failed", doc_id=None, error=printable(problem), items=0)
+            result = FileResult(
+                name=shown, status=FileStatus.FAILED, doc_id=None, error=printable(problem), items=0
+            )
             return _Pending(name=shown, doc_id=None, source=shown, groups=groups, result=result)
         try:
             resolved = check_allowed(path, self._settings.resolved_allowed_roots)
         except InputRejectedError as exc:
             result = FileResult(
-                name=printable(str(path)), status="failed", doc_id=None, error=printable(str(exc)), items=0
+                name=printable(str(path)),
+                status=FileStatus.FAILED,
+                doc_id=None,
+                error=printable(str(exc)),
+                items=0,
             )
             return _Pending(name=result.name, doc_id=None, source=str(path), groups=groups, result=result)
         return self._extract_resolved(
@@ -260,7 +271,7 @@ class IngestPipeline:
         size = path.stat().st_size
         if size > self._limits.max_file_bytes:
             reason = str(TooLargeError(self._too_large(size)))
-            result = FileResult(name=clean, status="failed", doc_id=None, error=reason, items=0)
+            result = FileResult(name=clean, status=FileStatus.FAILED, doc_id=None, error=reason, items=0)
             if move:
                 path.unlink(missing_ok=True)
         else:
@@ -290,7 +301,7 @@ class IngestPipeline:
         results: list[FileResult] = []
         pending: list[tuple[Document, list[Item]]] = []
         for record in records:
-            source = f"record:{record.id}"
+            source = str(SourceRef.record(record.id))
             doc = Document(
                 id=doc_id_for(source),
                 source=source,
@@ -311,7 +322,9 @@ class IngestPipeline:
         for doc, items in pending:
             self._catalog.put_document(doc, status=DocStatus.READY, item_count=len(items))
             results.append(
-                FileResult(name=doc.name, status="ingested", doc_id=doc.id, error="", items=len(items))
+                FileResult(
+                    name=doc.name, status=FileStatus.INGESTED, doc_id=doc.id, error="", items=len(items)
+                )
             )
         return IngestReport(tuple(results), time.perf_counter() - started)
 
@@ -330,7 +343,7 @@ class IngestPipeline:
         # the kept original goes too; the record last, so a crash before it leaves a failed record
         remove_document_files(self._settings.data_dir, record.document if record else None, doc_id)
         deleted = self._catalog.delete_document(doc_id)
-        if record is not None and record.document.source.startswith("upload:"):
+        if record is not None and SourceRef.parse(record.document.source).keeps_original:
             log.info("deleted uploaded document %s (%d rows)", doc_id, removed)
         return deleted or removed > 0
 
@@ -348,7 +361,8 @@ class IngestPipeline:
             extracted = self._extract(path, doc_id=doc_id, source=source, name=name, groups=groups)
         except _Unchanged:
             return replace(
-                pending, result=FileResult(name=name, status="unchanged", doc_id=doc_id, error="", items=0)
+                pending,
+                result=FileResult(name=name, status=FileStatus.UNCHANGED, doc_id=doc_id, error="", items=0),
             )
         except VlsearchError as exc:
             return replace(
@@ -378,17 +392,22 @@ class IngestPipeline:
         prepared = _Prepared(extracted.document, extracted.items, vectors, extracted.warnings)
         self._write(prepared)
         return FileResult(
-            name=pending.name, status="ingested", doc_id=pending.doc_id, error="", items=len(prepared.items)
+            name=pending.name,
+            status=FileStatus.INGESTED,
+            doc_id=pending.doc_id,
+            error="",
+            items=len(prepared.items),
         )
 
     def _write(self, prepared: _Prepared) -> None:
-        """Replace the document's rows without a moment where a searchable document is missing.
+        """Replace the document's rows; a failure keeps the previous version's.
 
         The catalog says INDEXING while rows change, so start-up recovery and `vlsearch doctor`
-        find a document a crash interrupted. New rows are upserted first (item ids are
-        deterministic, so unchanged parts overwrite themselves), then the old version's rows the
-        new one lacks are deleted by id: search sees the old version, then old and new rows
-        mixed, then the new version, never an emptied document."""
+        find a document a crash interrupted, and searches leave the document out for that moment
+        (vlsearch.retrieve.visibility) rather than show a mix of two versions. New rows are upserted
+        first (item ids are deterministic, so unchanged parts overwrite themselves), then the old
+        version's rows the new one lacks are deleted by id, so the store never holds an emptied
+        document."""
         doc = prepared.document
         self._catalog.put_document(doc, status=DocStatus.INDEXING, item_count=len(prepared.items))
         try:
@@ -416,11 +435,12 @@ class IngestPipeline:
     def stored_copy(self, doc: Document) -> Path | None:
         """Where the document's file can be read again (the kept upload, or its source path), or
         None when it is gone (re-indexing after a crash, `vlsearch doctor --repair`)."""
-        if doc.source.startswith("upload:"):
+        ref = SourceRef.parse(doc.source)
+        if ref.keeps_original:
             return stored_upload(self._settings.data_dir, doc)
-        if doc.source.startswith("record:"):
+        if ref.path_on_disk is None:
             return None
-        path = Path(doc.source)
+        path = Path(ref.path_on_disk)
         return path if doc.sha256 and path.is_file() else None
 
     def reingest(self, doc: Document) -> FileResult:
@@ -428,7 +448,7 @@ class IngestPipeline:
         path = self.stored_copy(doc)
         if path is None:
             raise InputRejectedError(f"{doc.name}: no stored copy of {doc.source} is left; ingest it again")
-        if not doc.source.startswith("upload:"):
+        if not SourceRef.parse(doc.source).keeps_original:
             path = check_allowed(path, self._settings.resolved_allowed_roots)
         # INDEXING (not READY) makes _extract skip its "unchanged" shortcut
         self._catalog.set_status(doc.id, DocStatus.INDEXING)
@@ -602,7 +622,7 @@ class IngestPipeline:
                 placeholder = replace(previous.document, sha256="")
             self._catalog.put_document(placeholder, status=DocStatus.FAILED, error=reason)
         log.warning("ingest failed for %s: %s", name, reason)
-        return FileResult(name=name, status="failed", doc_id=doc_id, error=reason, items=0)
+        return FileResult(name=name, status=FileStatus.FAILED, doc_id=doc_id, error=reason, items=0)
 
     def _media_folder(self, doc_id: str) -> Path:
         return self._settings.media_dir / doc_id

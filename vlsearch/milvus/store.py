@@ -41,11 +41,11 @@ from vlsearch.milvus.index_snapshot import (
 )
 from vlsearch.milvus.memory_index import MemoryIndex
 from vlsearch.milvus.rows import item_row, row_item, truncate_utf8
+from vlsearch.milvus.uri import parse_milvus_uri
 from vlsearch.types import COLLECTIONS, Candidate, Item, SearchFilter
 
 log = logging.getLogger(__name__)
 
-_SERVER_SCHEMES = ("http://", "https://", "tcp://", "unix:")
 # pymilvus pings every 10 s even with no call in flight. A gRPC server with default settings
 # (Milvus Lite, embedded or `milvus-lite server`) tolerates one ping per 5 min without calls and
 # answers more with GOAWAY "too_many_pings", dropping idle clients after about a minute. Pinging only
@@ -166,7 +166,8 @@ class Store:
 
     @property
     def is_lite(self) -> bool:
-        return not self._uri.startswith(_SERVER_SCHEMES)
+        """A Milvus Lite file this process opens (vlsearch.milvus.uri decides; other schemes are refused)."""
+        return parse_milvus_uri(self._uri).lite_file
 
     @property
     def searches_in_memory(self) -> bool:

