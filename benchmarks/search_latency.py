@@ -406,11 +406,16 @@ def _faq_in_own_process(embedder: str, queries: int, src: str = "") -> dict[str,
         "import json, sys; sys.path.insert(0, sys.argv[1]); import search_latency as s; "
         "print(json.dumps(s.faq_end_to_end(sys.argv[2], int(sys.argv[3]))))"
     )
+    # -P: `python -c` would put the working directory first on sys.path, so a run started in a
+    # checkout measured that checkout's vlsearch as the "baseline" too. Each side imports its own
+    # tree, with the benchmark module of that tree where it has one (module paths move between trees)
+    here = Path(__file__).resolve().parent
+    tree = Path(src).resolve() if src else here.parent
+    bench = tree / "benchmarks" if (tree / "benchmarks" / "search_latency.py").is_file() else here
     env = dict(os.environ)
-    if src:
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH", "")) if p)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(tree), env.get("PYTHONPATH", "")) if p)
     out = subprocess.run(
-        [sys.executable, "-c", code, str(Path(__file__).parent), embedder, str(queries)],
+        [sys.executable, "-P", "-c", code, str(bench), embedder, str(queries)],
         check=True,
         capture_output=True,
         text=True,
