@@ -25,7 +25,6 @@ import argparse
 import functools
 import json
 import os
-import platform
 import random
 import resource
 import subprocess
@@ -37,6 +36,8 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from machine import machine_facts  # benchmarks/ is the script's own folder
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -329,13 +330,7 @@ def main() -> None:
             print(json.dumps(cases["mixed"], indent=2), flush=True)
     out = {
         "benchmark": "ingest_speed",
-        "machine": {
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "load_average_at_start": load_start,
-            "load_average_at_end": os.getloadavg(),
-        },
+        "machine": machine_facts(load_start),
         **cases,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

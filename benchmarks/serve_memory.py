@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import socket
 import subprocess
@@ -34,6 +33,7 @@ from typing import Any
 
 import httpx
 import psutil
+from machine import machine_facts  # benchmarks/ is the script's own folder
 
 QUERIES = [
     "How do I replace the power supply of node 07?",
@@ -200,13 +200,7 @@ def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
     out = {
         "benchmark": "serve_memory",
-        "machine": {
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "load_average_at_start": load_start,
-            "load_average_at_end": os.getloadavg(),
-        },
+        "machine": machine_facts(load_start),
         "results": results,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

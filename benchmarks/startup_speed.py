@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import shutil
 import socket
@@ -35,6 +34,7 @@ from typing import Any
 
 import httpx
 import numpy as np
+from machine import machine_facts  # benchmarks/ is the script's own folder
 
 from vlsearch.catalog import Catalog, DocStatus
 from vlsearch.config import get_settings
@@ -192,13 +192,7 @@ def main() -> None:
             shutil.rmtree(root, ignore_errors=True)
     out = {
         "benchmark": "startup_speed",
-        "machine": {
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "load_average_at_start": load_start,
-            "load_average_at_end": os.getloadavg(),
-        },
+        "machine": machine_facts(load_start),
         "results": results,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
