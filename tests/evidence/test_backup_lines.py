@@ -1,11 +1,13 @@
-"""Export/import (vlsearch export / import) carries a row's line boxes."""
+"""Export/import (vlsearch export / import) carries a row's line boxes: import reads an exported
+row with row_item, as it reads a Milvus row."""
 
 from __future__ import annotations
 
 import json
 
 from vlsearch.evidence.boxes import LineBoxes
-from vlsearch.ops.backup import _item_dict, _item_from_dict
+from vlsearch.milvus.rows import row_item
+from vlsearch.ops.backup import _item_dict
 from vlsearch.types import Item, Locator, Modality
 
 
@@ -23,9 +25,6 @@ def test_an_exported_row_keeps_its_lines() -> None:
         media="media/d1/i1.png",
         lines=LineBoxes.pack([(9, 20, (0.1, 0.2, 0.5, 0.25))]),
     )
-    back = _item_from_dict(json.loads(json.dumps(_item_dict(item))))
+    back = row_item(json.loads(json.dumps(_item_dict(item))))
     assert back == item and back.lines.rows() == item.lines.rows()
-    assert (
-        _item_from_dict(json.loads(json.dumps({**_item_dict(item), "locator": {"page": 2}}))).lines
-        == LineBoxes()
-    )
+    assert row_item(json.loads(json.dumps({**_item_dict(item), "locator": {"page": 2}}))).lines == LineBoxes()
