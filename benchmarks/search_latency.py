@@ -110,7 +110,10 @@ def faq_end_to_end(spec: str, repeats: int) -> dict[str, Any]:
     embedder_name, _, engine_name = spec.partition("@")
     with tempfile.TemporaryDirectory(prefix="vlsearch-lat-") as tmp:
         settings = get_settings(
-            data_dir=Path(tmp), embedder=embedder_name, embedder_engine=engine_name or "onnx"
+            data_dir=Path(tmp),
+            embedder=embedder_name,
+            embedder_kind="auto",
+            embedder_engine=engine_name or "onnx",
         )
         embedder = build_embedder(settings)
         embedder.load()

