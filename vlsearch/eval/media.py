@@ -29,7 +29,7 @@ from vlsearch.eval.grounding import (
     judge,
     summarise,
 )
-from vlsearch.eval.metrics import METRIC_NAMES, score_run
+from vlsearch.eval.metrics import metric_columns, score_run, table_start
 from vlsearch.ids import doc_id_for
 from vlsearch.ingest.pipeline import TextRecord
 from vlsearch.source_ref import SourceRef
@@ -103,17 +103,13 @@ class MediaEvalReport:
         return json.dumps(asdict(self), indent=2, ensure_ascii=False)
 
     def to_table(self) -> str:
-        head = f"{'modality':<8} {'rerank':<6} {'queries':>7} " + " ".join(f"{m:>9}" for m in METRIC_NAMES)
-        lines = [
+        lines = table_start(
             f"{self.dataset}: {self.documents} documents, {self.queries} queries, embedder {self.embedder}",
-            head,
-            "-" * len(head),
-        ]
+            f"{'modality':<8} {'rerank':<6} {'queries':>7} " + metric_columns(),
+        )
         for r in self.rows:
-            lines.append(
-                f"{r.modality:<8} {'yes' if r.reranked else 'no':<6} {r.queries:>7} "
-                + " ".join(f"{r.metrics[m]:>9.4f}" for m in METRIC_NAMES)
-            )
+            rerank = "yes" if r.reranked else "no"
+            lines.append(f"{r.modality:<8} {rerank:<6} {r.queries:>7} " + metric_columns(r.metrics))
         if self.grounding:
             lines.append("")
             lines.append(

@@ -52,3 +52,15 @@ def score_run(run: Mapping[str, Sequence[str]], qrels: Mapping[str, Mapping[str,
         totals["recall@10"] += recall(ranked, rel, k=10)
         totals["recall@50"] += recall(ranked, rel, k=50)
     return {name: value / len(judged) for name, value in totals.items()}
+
+
+def metric_columns(metrics: Mapping[str, float] | None = None) -> str:
+    """The metric columns of a report table, 9 wide: their names (no `metrics`) or their values."""
+    if metrics is None:
+        return " ".join(f"{m:>9}" for m in METRIC_NAMES)
+    return " ".join(f"{metrics[m]:>9.4f}" for m in METRIC_NAMES)
+
+
+def table_start(title: str, head: str) -> list[str]:
+    """A report table's first lines: its title, its column heads and a rule under them."""
+    return [title, head, "-" * len(head)]

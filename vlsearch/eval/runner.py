@@ -27,7 +27,7 @@ from pydantic import SecretStr
 from vlsearch.catalog import Catalog
 from vlsearch.config import EmbedderKind, Settings
 from vlsearch.eval.beir import BeirSet, load_set
-from vlsearch.eval.metrics import METRIC_NAMES, score_run
+from vlsearch.eval.metrics import metric_columns, score_run, table_start
 from vlsearch.ids import doc_id_for
 from vlsearch.ingest.pipeline import IngestPipeline, TextRecord
 from vlsearch.milvus import Store
@@ -102,20 +102,14 @@ class EvalReport:
         return json.dumps(asdict(self), indent=2, ensure_ascii=False)
 
     def to_table(self) -> str:
-        head = (
-            f"{'path':<9} {'embedder':<12} {'mode':<8} "
-            + " ".join(f"{m:>9}" for m in METRIC_NAMES)
-            + f" {'ms/query':>9}"
-        )
-        lines = [
+        lines = table_start(
             f"{self.dataset}: {self.documents} documents, {self.queries} queries",
-            head,
-            "-" * len(head),
-        ]
+            f"{'path':<9} {'embedder':<12} {'mode':<8} " + metric_columns() + f" {'ms/query':>9}",
+        )
         for r in self.results:
             lines.append(
                 f"{r.path:<9} {r.embedder:<12} {r.mode:<8} "
-                + " ".join(f"{r.metrics[m]:>9.4f}" for m in METRIC_NAMES)
+                + metric_columns(r.metrics)
                 + f" {r.query_ms:>9.1f}"
             )
         for e in self.embedders:

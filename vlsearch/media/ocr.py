@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -84,23 +84,12 @@ class OcrEngine:
 
     @property
     def spec(self) -> OcrSpec:
-        return OcrSpec(
-            max_side=self.max_side,
-            det_side=self.det_side,
-            min_score=self.min_score,
-            use_angle_cls=self.use_angle_cls,
-            threads=self.threads,
-        )
+        # OcrSpec's fields are this engine's settings, by the same names
+        return OcrSpec(**{f.name: getattr(self, f.name) for f in fields(OcrSpec)})
 
     @classmethod
     def from_spec(cls, spec: OcrSpec) -> OcrEngine:
-        return cls(
-            max_side=spec.max_side,
-            det_side=spec.det_side,
-            min_score=spec.min_score,
-            use_angle_cls=spec.use_angle_cls,
-            threads=spec.threads,
-        )
+        return cls(**asdict(spec))
 
     def load(self) -> None:
         """Create the rapidocr pipeline. Safe to call twice and from several threads."""

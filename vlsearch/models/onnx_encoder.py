@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from vlsearch.models import onnx_proto
+from vlsearch.models.batching import cut_sorted_batches
 
 log = logging.getLogger(__name__)
 
@@ -386,21 +387,10 @@ class OnnxEncoder:
     def _batches(self, lengths: list[int]) -> list[list[int]]:
         if any(n <= 0 for n in lengths):
             raise ValueError("every sequence needs at least one token")
-        order = sorted(range(len(lengths)), key=lambda i: lengths[i])
-        batches: list[list[int]] = []
-        current: list[int] = []
-        for i in order:
-            longest = lengths[i]  # sorted: the newest sequence is the longest of its batch
-            size = len(current) + 1
-            if current and (
-                size * longest > self._limits.tokens or size * longest * longest > self._limits.attention
-            ):
-                batches.append(current)
-                current = []
-            current.append(i)
-        if current:
-            batches.append(current)
-        return batches
+        tokens, attention = self._limits.tokens, self._limits.attention
+        return cut_sorted_batches(
+            lengths, lambda rows, longest: rows * longest > tokens or rows * longest * longest > attention
+        )
 
 
 def trim_heap() -> None:

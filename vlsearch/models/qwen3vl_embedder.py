@@ -141,7 +141,12 @@ class Qwen3VLEmbedder:
                 return
             with self._life.loading(str):
                 from vlsearch.models.device import resolve_device
-                from vlsearch.models.qwen3vl.backbone import AttentionGuard, load_backbone, special_token_ids
+                from vlsearch.models.qwen3vl.backbone import (
+                    AttentionGuard,
+                    load_backbone,
+                    pad_token_id,
+                    special_token_ids,
+                )
                 from vlsearch.models.qwen3vl.vision import qwen_vl_utils
 
                 qwen_vl_utils()
@@ -151,8 +156,7 @@ class Qwen3VLEmbedder:
                 )
                 tok = processor.tokenizer
                 self._special_ids = special_token_ids(tok, model.config)
-                pad = tok.pad_token_id
-                self._pad_id = int(pad if pad is not None else tok.convert_tokens_to_ids("<|endoftext|>"))
+                self._pad_id = pad_token_id(tok)
                 self._full_dim = int(model.config.text_config.hidden_size)
                 self._choice, self._processor, self._model = choice, processor, model
                 self._guard = AttentionGuard(self._model_id)

@@ -143,6 +143,7 @@ class Qwen3VLReranker:
                     AttentionGuard,
                     lm_head_rows,
                     load_backbone,
+                    pad_token_id,
                     special_token_ids,
                 )
                 from vlsearch.models.qwen3vl.vision import qwen_vl_utils
@@ -157,11 +158,7 @@ class Qwen3VLReranker:
                 rows = lm_head_rows(self._model_id, model, yes_no)
                 self._head = rows[0] - rows[1]
                 self._special_ids = special_token_ids(tok, model.config)
-                self._pad_id = int(
-                    tok.pad_token_id
-                    if tok.pad_token_id is not None
-                    else tok.convert_tokens_to_ids("<|endoftext|>")
-                )
+                self._pad_id = pad_token_id(tok)
                 attn = str(model.config._attn_implementation)
                 self._choice = (
                     replace(choice, attn_implementation=attn)

@@ -77,19 +77,23 @@ class VideoOptions:
     max_frames: int | None = None
 
 
+@dataclass(frozen=True)
+class PeerAsk:
+    """One rerank call as a peer sees it; `files` collects the multipart uploads it names."""
+
+    query: RerankInput
+    documents: Sequence[RerankInput]
+    instruction: str | None
+    video: VideoOptions
+    files: dict[str, Path]
+
+
 class _Peer(Protocol):
     """Builds one kind's request body (and multipart files) for a query and its documents."""
 
     multimodal: bool
 
-    def request(
-        self,
-        query: RerankInput,
-        documents: Sequence[RerankInput],
-        instruction: str | None,
-        video: VideoOptions,
-        files: dict[str, Path],
-    ) -> dict[str, Any]: ...
+    def request(self, ask: PeerAsk) -> dict[str, Any]: ...
 
 
 def check_kind(kind: str) -> str:
@@ -184,9 +188,8 @@ class RemoteReranker:
         if not documents:
             return []
         files: dict[str, Path] = {}
-        payload = self._peer.request(
-            query, documents, instruction, VideoOptions(fps=fps, max_frames=max_frames), files
-        )
+        video = VideoOptions(fps=fps, max_frames=max_frames)
+        payload = self._peer.request(PeerAsk(query, documents, instruction, video, files))
         if self._model:
             payload["model"] = self._model
         body = self._post(payload, files)
@@ -270,49 +273,35 @@ class RemoteReranker:
 class _VlsearchPeer:
     multimodal = True
 
-    def request(
-        self,
-        query: RerankInput,
-        documents: Sequence[RerankInput],
-        instruction: str | None,
-        video: VideoOptions,
-        files: dict[str, Path],
-    ) -> dict[str, Any]:
+    def request(self, ask: PeerAsk) -> dict[str, Any]:
         payload: dict[str, Any] = {
-            "query": _vlsearch_side(query, files),
-            "documents": [_vlsearch_side(d, files) for d in documents],
-            "top_n": len(documents),
+            "query": _vlsearch_side(ask.query, ask.files),
+            "documents": [_vlsearch_side(d, ask.files) for d in ask.documents],
+            "top_n": len(ask.documents),
             "return_documents": False,
         }
-        if instruction:
-            payload["instruction"] = instruction
-        if video.fps is not None:
-            payload["fps"] = video.fps
-        if video.max_frames is not None:
-            payload["max_frames"] = video.max_frames
+        if ask.instruction:
+            payload["instruction"] = ask.instruction
+        if ask.video.fps is not None:
+            payload["fps"] = ask.video.fps
+        if ask.video.max_frames is not None:
+            payload["max_frames"] = ask.video.max_frames
         return payload
 
 
 class _VllmPeer:
     multimodal = True
 
-    def request(
-        self,
-        query: RerankInput,
-        documents: Sequence[RerankInput],
-        instruction: str | None,
-        video: VideoOptions,
-        files: dict[str, Path],
-    ) -> dict[str, Any]:
-        sides = [_vllm_side(query, video), *(_vllm_side(d, video) for d in documents)]
+    def request(self, ask: PeerAsk) -> dict[str, Any]:
+        sides = [_vllm_side(ask.query, ask.video), *(_vllm_side(d, ask.video) for d in ask.documents)]
         payload: dict[str, Any] = {
             "query": sides[0],
             "documents": sides[1:],
-            "top_n": len(documents),
+            "top_n": len(ask.documents),
         }
-        if instruction:
-            payload["chat_template_kwargs"] = {"instruction": instruction}
-        if any(_has_video(s) for s in (query, *documents)):
+        if ask.instruction:
+            payload["chat_template_kwargs"] = {"instruction": ask.instruction}
+        if any(_has_video(s) for s in (ask.query, *ask.documents)):
             payload["mm_processor_kwargs"] = {"do_sample_frames": False}
         return payload
 
@@ -320,25 +309,18 @@ class _VllmPeer:
 class _JinaPeer:
     multimodal = True
 
-    def request(
-        self,
-        query: RerankInput,
-        documents: Sequence[RerankInput],
-        instruction: str | None,
-        video: VideoOptions,
-        files: dict[str, Path],
-    ) -> dict[str, Any]:
+    def request(self, ask: PeerAsk) -> dict[str, Any]:
         docs: list[dict[str, str]] = []
-        for d in documents:
+        for d in ask.documents:
             images = _refs(d.image)
             if images and not _text_of(d):
                 docs.append({"image": _jina_image(images[0])})
             else:
                 docs.append({"text": _text_of(d)})
         return {
-            "query": _text_of(query),
+            "query": _text_of(ask.query),
             "documents": docs,
-            "top_n": len(documents),
+            "top_n": len(ask.documents),
             "return_documents": False,
         }
 
@@ -346,18 +328,11 @@ class _JinaPeer:
 class _CoherePeer:
     multimodal = False
 
-    def request(
-        self,
-        query: RerankInput,
-        documents: Sequence[RerankInput],
-        instruction: str | None,
-        video: VideoOptions,
-        files: dict[str, Path],
-    ) -> dict[str, Any]:
+    def request(self, ask: PeerAsk) -> dict[str, Any]:
         return {
-            "query": _text_of(query),
-            "documents": [_text_of(d) for d in documents],
-            "top_n": len(documents),
+            "query": _text_of(ask.query),
+            "documents": [_text_of(d) for d in ask.documents],
+            "top_n": len(ask.documents),
         }
 
 

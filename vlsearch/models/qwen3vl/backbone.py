@@ -17,6 +17,7 @@ import torch
 from PIL import Image
 
 from vlsearch.errors import ModelUnavailableError
+from vlsearch.models.batching import cut_sorted_batches
 from vlsearch.models.device import FA2, SDPA, DeviceChoice
 from vlsearch.models.qwen3vl.truncation import truncate_ids
 from vlsearch.models.qwen3vl.vision import PreparedVideo
@@ -102,6 +103,12 @@ def load_backbone(
         model.config._attn_implementation,
     )
     return processor, model
+
+
+def pad_token_id(tokenizer: Any) -> int:
+    """The tokenizer's padding id; Qwen3-VL checkpoints without one pad with <|endoftext|>."""
+    pad = tokenizer.pad_token_id
+    return int(pad if pad is not None else tokenizer.convert_tokens_to_ids("<|endoftext|>"))
 
 
 def special_token_ids(tokenizer: Any, config: Any) -> frozenset[int]:
@@ -278,15 +285,6 @@ class AttentionGuard:
 
 def plan_batches(lengths: Sequence[int], *, token_budget: int, max_batch_size: int) -> list[list[int]]:
     """Sort by length and cut batches so that rows x padded width stays within the token budget."""
-    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
-    batches: list[list[int]] = []
-    current: list[int] = []
-    for i in order:
-        # Sorted ascending: the newcomer sets the padded width of the batch.
-        if current and ((len(current) + 1) * lengths[i] > token_budget or len(current) >= max_batch_size):
-            batches.append(current)
-            current = []
-        current.append(i)
-    if current:
-        batches.append(current)
-    return batches
+    return cut_sorted_batches(
+        lengths, lambda rows, longest: rows * longest > token_budget or rows > max_batch_size
+    )
