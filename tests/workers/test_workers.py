@@ -56,7 +56,9 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     files = []
     # the two long manuals come first so the first workers up take them (the kill targets one)
     for i, topic in enumerate(_TOPICS):
-        sections = 30 if i < 2 else 3
+        # long enough that a big manual still embeds well after the kill check (ONNX passages made a
+        # 30-section manual a 3 s task, so a worker could finish before the 3 s mark)
+        sections = 90 if i < 2 else 3
         path = root / f"{'big' if i < 2 else 'small'}-{i}-{topic.replace(' ', '_')}.md"
         path.write_text(_manual(topic, sections), encoding="utf-8")
         files.append(path)
@@ -158,7 +160,7 @@ def test_three_workers_one_killed_lose_nothing(
 def _kill_one_mid_task(
     queue: TaskQueue, job_id: str, workers: dict[str, subprocess.Popen[bytes]], log_dir: Path
 ) -> tuple[str, Task]:
-    """SIGKILL the worker holding a long manual once it has worked on it for 3 s (past extraction,
+    """SIGKILL the worker holding a long manual once it has worked on it for 1.5 s (past extraction,
     into embedding); return its name and task."""
     deadline = time.monotonic() + 120
     first_seen: dict[int, float] = {}
@@ -167,7 +169,7 @@ def _kill_one_mid_task(
             if task.status is not TaskStatus.RUNNING or not task.name.startswith("big-"):
                 continue
             since = first_seen.setdefault(task.id, time.monotonic())
-            if time.monotonic() - since >= 3.0 and task.worker_id in workers:
+            if time.monotonic() - since >= 1.5 and task.worker_id in workers:
                 workers[task.worker_id].send_signal(signal.SIGKILL)
                 workers[task.worker_id].wait(timeout=10)
                 after = {t.id: t for t in queue.tasks(job_id)}[task.id]
