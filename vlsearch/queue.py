@@ -31,13 +31,6 @@ from vlsearch.catalog import Catalog, FileResult, FileStatus, JobRecord, JobStat
 _t = ingest_tasks
 
 
-class TaskStatus(StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
-
-
 class TaskKind(StrEnum):
     FILE = "file"  # ingest the file at `path` (IngestPipeline.ingest_file)
     UPLOAD = "upload"  # `path` holds uploaded bytes named `name` (IngestPipeline.ingest_upload)
@@ -60,7 +53,7 @@ class Task:
     name: str
     path: Path
     groups: tuple[str, ...]
-    status: TaskStatus
+    status: JobStatus
     attempts: int
     max_attempts: int
     worker_id: str
@@ -87,7 +80,7 @@ def _task(row: object) -> Task:
         name=m["name"],
         path=Path(m["path"]),
         groups=tuple(json.loads(m["groups"])),
-        status=TaskStatus(m["status"]),
+        status=JobStatus(m["status"]),
         attempts=int(m["attempts"]),
         max_attempts=int(m["max_attempts"]),
         worker_id=m["worker_id"],
@@ -127,7 +120,7 @@ class TaskQueue:
                 "name": spec.name,
                 "path": str(spec.path),
                 "groups": json.dumps(list(group_t)),
-                "status": TaskStatus.QUEUED.value,
+                "status": JobStatus.QUEUED.value,
                 "attempts": 0,
                 "max_attempts": self._max_attempts,
                 "worker_id": "",
@@ -153,8 +146,8 @@ class TaskQueue:
         self.reap()
         now = _now()
         claimable = or_(
-            _t.c.status == TaskStatus.QUEUED.value,
-            and_(_t.c.status == TaskStatus.RUNNING.value, _t.c.lease_until < now),
+            _t.c.status == JobStatus.QUEUED.value,
+            and_(_t.c.status == JobStatus.RUNNING.value, _t.c.lease_until < now),
         )
         pick = (
             select(_t.c.id)
@@ -171,7 +164,7 @@ class TaskQueue:
             # re-check claimability: on PostgreSQL the subquery's row may have changed before the lock
             .where(_t.c.id == pick, claimable)
             .values(
-                status=TaskStatus.RUNNING.value,
+                status=JobStatus.RUNNING.value,
                 attempts=_t.c.attempts + 1,
                 worker_id=worker_id,
                 lease_until=now + self._lease,
@@ -202,7 +195,7 @@ class TaskQueue:
         """Record the file's result on the job and close the task, if this worker still holds it.
 
         False means the lease was lost (another worker reclaimed the task and will record it)."""
-        status = TaskStatus.FAILED if result.status is FileStatus.FAILED else TaskStatus.DONE
+        status = JobStatus.FAILED if result.status is FileStatus.FAILED else JobStatus.DONE
         with self._catalog.transaction() as conn:
             changed = conn.execute(
                 update(_t)
@@ -225,7 +218,7 @@ class TaskQueue:
                 update(_t)
                 .where(*_held(task, worker_id))
                 .values(
-                    status=TaskStatus.QUEUED.value,
+                    status=JobStatus.QUEUED.value,
                     worker_id="",
                     lease_until=None,
                     error=reason,
@@ -239,7 +232,7 @@ class TaskQueue:
         stmt = (
             select(func.count())
             .select_from(_t)
-            .where(_t.c.status.in_([TaskStatus.QUEUED.value, TaskStatus.RUNNING.value]))
+            .where(_t.c.status.in_([JobStatus.QUEUED.value, JobStatus.RUNNING.value]))
         )
         with self._catalog.engine.connect() as conn:
             return int(conn.execute(stmt).scalar_one())
@@ -250,11 +243,11 @@ class TaskQueue:
         stmt = (
             update(_t)
             .where(
-                _t.c.status == TaskStatus.RUNNING.value,
+                _t.c.status == JobStatus.RUNNING.value,
                 _t.c.lease_until < now,
                 _t.c.attempts >= _t.c.max_attempts,
             )
-            .values(status=TaskStatus.FAILED.value, lease_until=None, updated_at=now)
+            .values(status=JobStatus.FAILED.value, lease_until=None, updated_at=now)
             .returning(_t.c.id, _t.c.job_id, _t.c.name, _t.c.attempts)
         )
         with self._catalog.transaction() as conn:
@@ -278,7 +271,7 @@ class TaskQueue:
 
     def counts(self) -> dict[str, int]:
         """Tasks per status over all jobs, every status present."""
-        out = {s.value: 0 for s in TaskStatus}
+        out = {s.value: 0 for s in JobStatus}
         with self._catalog.engine.connect() as conn:
             for status, n in conn.execute(select(_t.c.status, func.count()).group_by(_t.c.status)):
                 out[status] = int(n)
@@ -287,4 +280,4 @@ class TaskQueue:
 
 def _held(task: Task, worker_id: str) -> tuple[ColumnElement[bool], ...]:
     """The task's row while `worker_id` still holds its lease (a reclaimed task no longer matches)."""
-    return (_t.c.id == task.id, _t.c.worker_id == worker_id, _t.c.status == TaskStatus.RUNNING.value)
+    return (_t.c.id == task.id, _t.c.worker_id == worker_id, _t.c.status == JobStatus.RUNNING.value)

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from vlsearch.catalog import Catalog, JobStatus
 from vlsearch.cli import app
-from vlsearch.queue import TaskKind, TaskQueue, TaskStatus
+from vlsearch.queue import TaskKind, TaskQueue
 
 
 def test_enqueue_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -34,7 +34,7 @@ def test_enqueue_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
         tasks = TaskQueue(catalog=catalog).tasks(job.id)
         assert sorted(t.path.name for t in tasks) == ["a.md", "b.txt"]
         assert all(
-            t.kind is TaskKind.FILE and t.status is TaskStatus.QUEUED and t.path.is_absolute() for t in tasks
+            t.kind is TaskKind.FILE and t.status is JobStatus.QUEUED and t.path.is_absolute() for t in tasks
         )
     finally:
         catalog.close()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from vlsearch.catalog import Catalog, FileResult, JobStatus
-from vlsearch.queue import TaskKind, TaskQueue, TaskSpec, TaskStatus
+from vlsearch.queue import TaskKind, TaskQueue, TaskSpec
 
 
 def _specs(n: int) -> list[TaskSpec]:
@@ -57,7 +57,7 @@ def test_claim_heartbeat_complete(catalog: Catalog) -> None:
     assert done.error == "1 of 3 files failed"
     assert [r.name for r in done.results] == ["f000.md", "f001.md", "f002.md"]
     statuses = [t.status for t in queue.tasks(job.id)]
-    assert statuses == [TaskStatus.DONE, TaskStatus.FAILED, TaskStatus.DONE]
+    assert statuses == [JobStatus.DONE, JobStatus.FAILED, JobStatus.DONE]
     assert queue.pending() == 0
 
 
@@ -98,7 +98,7 @@ def test_gives_up_after_max_attempts_with_a_reason(catalog: Catalog) -> None:
         time.sleep(0.15)
     assert queue.claim("w3") is None
     (task,) = queue.tasks(job.id)
-    assert task.status is TaskStatus.FAILED and "gave up after 2 attempts" in task.error
+    assert task.status is JobStatus.FAILED and "gave up after 2 attempts" in task.error
     got = catalog.get_job(job.id)
     assert got is not None and got.status is JobStatus.FAILED
     assert got.results[0].status == "failed" and "worker logs" in got.results[0].error

@@ -13,7 +13,7 @@ from vlsearch.catalog import DocStatus, JobStatus
 from vlsearch.config import get_settings
 from vlsearch.ids import doc_id_for
 from vlsearch.media.stored import upload_source
-from vlsearch.queue import TaskQueue, TaskStatus
+from vlsearch.queue import TaskQueue
 from vlsearch.runtime import Runtime
 from vlsearch.worker import QueuedIngestJobs, Worker, WorkerConfigError
 
@@ -56,7 +56,7 @@ def _rerun(runtime: Runtime, queue: TaskQueue, job_id: str) -> None:
     stats = worker.run(exit_when_idle=True)
     assert stats.tasks == 1 and stats.lost == 0
     (task,) = queue.tasks(job_id)
-    assert task.status is TaskStatus.DONE and task.attempts == 2 and task.worker_id == "rescuer"
+    assert task.status is JobStatus.DONE and task.attempts == 2 and task.worker_id == "rescuer"
 
 
 def test_died_after_milvus_write_before_catalog(runtime: Runtime) -> None:

@@ -21,7 +21,7 @@ from vlsearch.cli import app
 from vlsearch.config import get_settings
 from vlsearch.milvus import Store
 from vlsearch.models.registry import build_embedder
-from vlsearch.queue import Task, TaskQueue, TaskStatus
+from vlsearch.queue import Task, TaskQueue
 from vlsearch.testing.milvus_server import MilvusServer, milvus_lite_server
 from vlsearch.testing.postgres_server import PostgresServer
 
@@ -138,7 +138,7 @@ def test_three_workers_one_killed_lose_nothing(
 
     tasks = {t.id: t for t in queue.tasks(job.id)}
     rerun = tasks[killed_task.id]
-    assert rerun.attempts == 2 and rerun.worker_id != victim and rerun.status is TaskStatus.DONE
+    assert rerun.attempts == 2 and rerun.worker_id != victim and rerun.status is JobStatus.DONE
     assert len({t.worker_id for t in tasks.values()}) >= 2, "the surviving workers shared the queue"
 
     records, _ = catalog.list_documents(groups=None, limit=100)
@@ -166,14 +166,14 @@ def _kill_one_mid_task(
     first_seen: dict[int, float] = {}
     while time.monotonic() < deadline:
         for task in queue.tasks(job_id):
-            if task.status is not TaskStatus.RUNNING or not task.name.startswith("big-"):
+            if task.status is not JobStatus.RUNNING or not task.name.startswith("big-"):
                 continue
             since = first_seen.setdefault(task.id, time.monotonic())
             if time.monotonic() - since >= 1.5 and task.worker_id in workers:
                 workers[task.worker_id].send_signal(signal.SIGKILL)
                 workers[task.worker_id].wait(timeout=10)
                 after = {t.id: t for t in queue.tasks(job_id)}[task.id]
-                assert after.status is TaskStatus.RUNNING and after.worker_id == task.worker_id, (
+                assert after.status is JobStatus.RUNNING and after.worker_id == task.worker_id, (
                     "the worker finished before the kill landed; the test needs longer manuals"
                 )
                 return task.worker_id, task

@@ -17,6 +17,9 @@ class DocStatus(StrEnum):
 
 
 class JobStatus(StrEnum):
+    """Where a job stands, and each of the task queue's tasks (vlsearch.queue): both go queued ->
+    running -> done | failed."""
+
     QUEUED = "queued"
     RUNNING = "running"
     DONE = "done"
