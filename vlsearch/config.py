@@ -42,6 +42,17 @@ class KeyGrant(BaseModel):
     roles: list[Literal["admin", "metrics"]] = Field(default_factory=list)
 
 
+def _env_list(value: object, sep: str, *, strip: bool) -> object:
+    """A list setting given as an environment string: a JSON list, or items joined by `sep`
+    (stripped when `strip`; empty ones dropped)."""
+    if not isinstance(value, str):
+        return value
+    if value.lstrip().startswith("["):
+        return json.loads(value)
+    items = (v.strip() for v in value.split(sep)) if strip else iter(value.split(sep))
+    return [v for v in items if v]
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VLSEARCH_", env_file=".env", extra="ignore")
 
@@ -182,20 +193,12 @@ class Settings(BaseSettings):
     @field_validator("allowed_roots", mode="before")
     @classmethod
     def _split_roots(cls, value: object) -> object:
-        if isinstance(value, str):
-            if value.lstrip().startswith("["):
-                return json.loads(value)
-            return [p for p in value.split(":") if p]
-        return value
+        return _env_list(value, ":", strip=False)
 
     @field_validator("media_url_hosts", mode="before")
     @classmethod
     def _split_hosts(cls, value: object) -> object:
-        if isinstance(value, str):
-            if value.lstrip().startswith("["):
-                return json.loads(value)
-            return [h.strip() for h in value.split(",") if h.strip()]
-        return value
+        return _env_list(value, ",", strip=True)
 
     @property
     def resolved_milvus_uri(self) -> str:

@@ -66,3 +66,12 @@ def test_a_missing_model_reports_failed_with_the_reason(model) -> None:  # type:
     assert info.state is ModelState.FAILED and "/nonexistent/" in info.error
     m.unload()
     assert m.info().state is ModelState.UNLOADED
+
+
+def test_a_named_load_fails_as_model_unavailable_with_the_reason_and_the_fix() -> None:
+    life = ModelLifecycle()
+    with pytest.raises(ModelUnavailableError) as caught, life.loading(what="toy model", fix="reinstall it"):
+        raise OSError("disk gone")
+    assert str(caught.value) == "toy model failed to load (OSError: disk gone); reinstall it"
+    assert isinstance(caught.value.__cause__, OSError)
+    assert (life.state, life.error) == (ModelState.FAILED, "OSError: disk gone")

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from vlsearch.errors import ModelUnavailableError
 from vlsearch.models.base import ModelState
 
 
@@ -33,14 +34,21 @@ class ModelLifecycle:
         return self._error
 
     @contextmanager
-    def loading(self, describe: Callable[[Exception], str] = describe_error) -> Iterator[None]:
-        """LOADING for the body; READY when it returns, FAILED (reason by `describe`) when it raises."""
+    def loading(
+        self, describe: Callable[[Exception], str] = describe_error, *, what: str = "", fix: str = ""
+    ) -> Iterator[None]:
+        """LOADING for the body; READY when it returns, FAILED (reason by `describe`) when it raises.
+
+        With `what`, the failure goes on as ModelUnavailableError "<what> failed to load (<reason>);
+        <fix>", chained to the original; without it the original goes on as it was."""
         with self.lock:
             self._state = ModelState.LOADING
             try:
                 yield
             except Exception as exc:
                 self._state, self._error = ModelState.FAILED, describe(exc)
+                if what:
+                    raise ModelUnavailableError(f"{what} failed to load ({self._error}); {fix}") from exc
                 raise
             self._state, self._error = ModelState.READY, ""
 

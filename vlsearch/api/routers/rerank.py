@@ -73,39 +73,24 @@ class _Ask:
     max_frames: int | None
 
     @classmethod
-    def v1(cls, body: RerankRequest) -> _Ask:
-        return cls(
-            version="1",
-            model=body.model,
-            query=body.query,
-            documents=body.documents,
-            top_n=body.top_n,
-            return_documents=body.return_documents,
-            rank_fields=body.rank_fields,
-            max_chunks=body.max_chunks_per_doc,
-            max_tokens=body.max_tokens_per_doc,
-            instruction=body.instruction,
-            fps=body.fps,
-            max_frames=body.max_frames,
-        )
-
-    @classmethod
-    def v2(cls, body: RerankV2Request) -> _Ask:
-        if body.relevant_spans is not None:
+    def of(cls, body: RerankRequest | RerankV2Request) -> _Ask:
+        """Either shape; v2 has no document echo, rank fields or chunking, and refuses relevant_spans."""
+        v1 = body if isinstance(body, RerankRequest) else None
+        if isinstance(body, RerankV2Request) and body.relevant_spans is not None:
             raise ApiError(
                 "invalid_request",
                 "relevant_spans is not supported here: leave it out (results carry index and score)",
                 status=422,
             )
         return cls(
-            version="2",
+            version="1" if v1 else "2",
             model=body.model,
             query=body.query,
             documents=body.documents,
             top_n=body.top_n,
-            return_documents=False,  # Cohere v2 results carry no documents
-            rank_fields=None,
-            max_chunks=None,
+            return_documents=v1.return_documents if v1 else False,  # Cohere v2 results carry no documents
+            rank_fields=v1.rank_fields if v1 else None,
+            max_chunks=v1.max_chunks_per_doc if v1 else None,
             max_tokens=body.max_tokens_per_doc,
             instruction=body.instruction,
             fps=body.fps,
@@ -122,7 +107,7 @@ class _Ask:
 async def rerank(
     body: RerankRequest, state: StateDep, caller: CallerDep, response: Response
 ) -> RerankResponse:
-    return await _answer(_Ask.v1(body), state, caller, response)
+    return await _answer(_Ask.of(body), state, caller, response)
 
 
 @router.post(
@@ -134,7 +119,7 @@ async def rerank(
 async def rerank_v2(
     body: RerankV2Request, state: StateDep, caller: CallerDep, response: Response
 ) -> RerankResponse:
-    return await _answer(_Ask.v2(body), state, caller, response)
+    return await _answer(_Ask.of(body), state, caller, response)
 
 
 async def _answer(ask: _Ask, state: ApiState, caller: Caller, response: Response) -> RerankResponse:
@@ -164,7 +149,7 @@ async def rerank_upload(
         raise ApiError("invalid_request", f"payload: not valid JSON ({exc})", status=422) from exc
     except ValidationError as exc:
         raise ApiError("invalid_request", f"payload: {_first_error(exc)}", status=422) from exc
-    ask = _Ask.v1(body)
+    ask = _Ask.of(body)
     with _scratch(state) as folder:
         fetched = await state.fetcher.fetch(media_urls([ask.query, *ask.documents]), folder)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import APIRouter
@@ -9,24 +10,23 @@ from fastapi.responses import FileResponse
 
 UI_DIR = Path(__file__).resolve().parent.parent / "ui"
 
+# URL path -> the page's file in UI_DIR (its scripts and styles are served under /ui)
+PAGES = {
+    "/": "index.html",
+    "/rerank": "rerank.html",
+    "/documents": "documents.html",
+    "/docs": "docs.html",
+}
+
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/")
-def index() -> FileResponse:
-    return FileResponse(UI_DIR / "index.html", media_type="text/html; charset=utf-8")
+def _page(file: str) -> Callable[[], FileResponse]:
+    def page() -> FileResponse:
+        return FileResponse(UI_DIR / file, media_type="text/html; charset=utf-8")
+
+    return page
 
 
-@router.get("/rerank")
-def rerank_page() -> FileResponse:
-    return FileResponse(UI_DIR / "rerank.html", media_type="text/html; charset=utf-8")
-
-
-@router.get("/documents")
-def documents_page() -> FileResponse:
-    return FileResponse(UI_DIR / "documents.html", media_type="text/html; charset=utf-8")
-
-
-@router.get("/docs")
-def api_docs() -> FileResponse:
-    return FileResponse(UI_DIR / "docs.html", media_type="text/html; charset=utf-8")
+for _path, _file in PAGES.items():
+    router.add_api_route(_path, _page(_file), methods=["GET"], name=_file.removesuffix(".html"))
