@@ -30,6 +30,8 @@ from pathlib import Path
 from fastapi.responses import FileResponse
 
 from vlsearch.api.errors import ApiError
+from vlsearch.api.files import original_file
+from vlsearch.config import Settings
 from vlsearch.types import Document
 
 ORIGINAL_CSP = (
@@ -78,7 +80,10 @@ def presentation(doc: Document, path: Path) -> Presentation:
     return Presentation("application/octet-stream", inline=False)
 
 
-def original_response(doc: Document, path: Path) -> FileResponse:
+def original_response(settings: Settings, doc: Document) -> FileResponse:
+    """The document's stored original (`original_file`: 404 when there is none to serve), typed and
+    shown as `presentation` allows."""
+    path = original_file(settings, doc)
     shown = presentation(doc, path)
     return FileResponse(
         path,

@@ -32,17 +32,11 @@ from vlsearch.ingest.limits import Limits
 from vlsearch.ingest.paths import check_allowed, expand, name_problem, shown_name
 from vlsearch.media import save_image_variants
 from vlsearch.media.store import StoredMedia
-from vlsearch.media.stored import (
-    keep_only_version,
-    remove_document_files,
-    stored_upload,
-    upload_source,
-    version_path,
-)
+from vlsearch.media.stored import keep_only_version, remove_document_files, upload_source
 from vlsearch.milvus import Store
 from vlsearch.models.base import Embedder
 from vlsearch.models.gate import lease_of
-from vlsearch.source_ref import SourceRef
+from vlsearch.source_ref import SourceRef, upload_version_path
 from vlsearch.types import (
     Document,
     EmbedInput,
@@ -276,7 +270,7 @@ class IngestPipeline:
                 path.unlink(missing_ok=True)
         else:
             digest = sha256_file(path)
-            target = version_path(self._settings.data_dir, doc_id, digest, clean)
+            target = upload_version_path(self._settings.data_dir, doc_id, digest, clean)
             target.parent.mkdir(parents=True, exist_ok=True)
             if move:
                 shutil.move(path, target)
@@ -436,12 +430,7 @@ class IngestPipeline:
         """Where the document's file can be read again (the kept upload, or its source path), or
         None when it is gone (re-indexing after a crash, `vlsearch doctor --repair`)."""
         ref = SourceRef.parse(doc.source)
-        if ref.keeps_original:
-            return stored_upload(self._settings.data_dir, doc)
-        if ref.path_on_disk is None:
-            return None
-        path = Path(ref.path_on_disk)
-        return path if doc.sha256 and path.is_file() else None
+        return ref.stored_copy(self._settings.data_dir, doc_id=doc.id, sha256=doc.sha256, name=doc.name)
 
     def reingest(self, doc: Document) -> FileResult:
         """Index a catalog document again from `stored_copy`, even when its content is unchanged."""

@@ -10,6 +10,8 @@ Each document keeps its original under `<data_dir>/uploads/<doc_id>/<sha256[:24]
 folder per document (so deleting it removes exactly its files, and two documents with the same
 bytes never share a file), one subfolder per version (so a failed update keeps the previous one).
 Data dirs written before this layout kept `uploads/<sha256[:24]>/<name>`; those are still read.
+vlsearch.source_ref names these paths and `SourceRef.stored_copy` finds a version; this module
+keeps the folder tidy.
 """
 
 from __future__ import annotations
@@ -20,45 +22,22 @@ import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from vlsearch.source_ref import SourceRef
+from vlsearch.source_ref import UPLOADS, SourceRef, legacy_upload_path, upload_folder
 from vlsearch.types import Document
 
 log = logging.getLogger(__name__)
-
-UPLOADS = "uploads"
 
 
 def upload_source(name: str, groups: Sequence[str]) -> str:
     return str(SourceRef.upload(name, groups))
 
 
-def document_folder(data_dir: Path, doc_id: str) -> Path:
-    return data_dir / UPLOADS / doc_id
-
-
-def version_path(data_dir: Path, doc_id: str, sha256: str, name: str) -> Path:
-    return document_folder(data_dir, doc_id) / sha256[:24] / name
-
-
-def _legacy_path(data_dir: Path, doc: Document) -> Path:
-    return data_dir / UPLOADS / doc.sha256[:24] / doc.name
-
-
 def stored_upload(data_dir: Path, doc: Document) -> Path | None:
     """The kept original of an uploaded document's current version, or None when it is gone."""
-    if not SourceRef.parse(doc.source).keeps_original:
+    ref = SourceRef.parse(doc.source)
+    if not ref.keeps_original:
         return None
-    return find_upload(data_dir, doc.id, doc.sha256, doc.name)
-
-
-def find_upload(data_dir: Path, doc_id: str, sha256: str, name: str) -> Path | None:
-    """The kept upload of one version of a document (either layout), or None."""
-    if not sha256 or not name:
-        return None
-    for path in (version_path(data_dir, doc_id, sha256, name), data_dir / UPLOADS / sha256[:24] / name):
-        if path.is_file():
-            return path
-    return None
+    return ref.stored_copy(data_dir, doc_id=doc.id, sha256=doc.sha256, name=doc.name)
 
 
 def relative_stored_upload(data_dir: Path, doc: Document) -> str | None:
@@ -68,7 +47,7 @@ def relative_stored_upload(data_dir: Path, doc: Document) -> str | None:
 
 def keep_only_version(data_dir: Path, doc_id: str, sha256: str | None) -> None:
     """Remove the document's other versions (all of them when `sha256` is None)."""
-    folder = document_folder(data_dir, doc_id)
+    folder = upload_folder(data_dir, doc_id)
     if not folder.is_dir():
         return
     keep = sha256[:24] if sha256 else None
@@ -83,7 +62,7 @@ def remove_document_files(data_dir: Path, doc: Document | None, doc_id: str) -> 
     """Everything stored for an uploaded document: its folder, and a legacy-layout copy."""
     keep_only_version(data_dir, doc_id, None)
     if doc is not None and SourceRef.parse(doc.source).keeps_original and doc.sha256:
-        legacy = _legacy_path(data_dir, doc)
+        legacy = legacy_upload_path(data_dir, doc.sha256, doc.name)
         # a legacy copy belonged to this document alone: legacy ids were derived from the name
         if legacy.is_file():
             legacy.unlink(missing_ok=True)

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vlsearch.errors import VlsearchError
-from vlsearch.media.stored import find_upload
 from vlsearch.source_ref import SourceRef
 from vlsearch.types import Item
 
@@ -43,11 +42,11 @@ class SourceVideos:
     def _path(self, item: Item) -> Path | None:
         ref = SourceRef.parse(item.source)
         if ref.keeps_original:
-            kept = find_upload(self._data_dir, item.doc_id, *self._upload(item))
+            kept = self._kept_upload(ref, item)
             if kept is None:  # a newer version replaced the remembered one (its copy is removed)
                 with self._lock:
                     self._uploads.pop(item.doc_id, None)
-                kept = find_upload(self._data_dir, item.doc_id, *self._upload(item))
+                kept = self._kept_upload(ref, item)
             if kept is None:
                 return None
             path = kept.resolve()
@@ -56,6 +55,10 @@ class SourceVideos:
             return None
         path = Path(ref.path_on_disk).resolve()
         return path if any(path.is_relative_to(root) for root in self._roots) else None
+
+    def _kept_upload(self, ref: SourceRef, item: Item) -> Path | None:
+        sha256, name = self._upload(item)
+        return ref.stored_copy(self._data_dir, doc_id=item.doc_id, sha256=sha256, name=name)
 
     def _upload(self, item: Item) -> tuple[str, str]:
         with self._lock:

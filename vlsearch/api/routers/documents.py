@@ -121,9 +121,7 @@ def delete_document(doc_id: str, state: StateDep, caller: CallerDep) -> DeletedO
     summary="Download the stored original file (active types such as HTML only as attachments)",
 )
 def get_original(doc_id: str, state: StateDep, caller: CallerDep) -> FileResponse:
-    record = _visible(state, caller, doc_id)
-    path = original_file(state.runtime.settings, record.document)
-    return original_response(record.document, path)
+    return original_response(state.runtime.settings, _visible(state, caller, doc_id).document)
 
 
 @router.post(
@@ -146,7 +144,7 @@ def link_original(doc_id: str, state: StateDep, caller: CallerDep) -> OriginalLi
 def open_original_link(token: str, state: StateDep) -> FileResponse:
     doc_id, groups = state.links.redeem(token)
     record = _visible(state, Caller(groups=groups), doc_id)
-    return original_response(record.document, original_file(state.runtime.settings, record.document))
+    return original_response(state.runtime.settings, record.document)
 
 
 def _visible(state: ApiState, caller: Caller, doc_id: str) -> DocumentRecord:
@@ -186,8 +184,6 @@ def _upload_groups(caller: Caller, raw: str) -> tuple[str, ...]:
 
 def document_out(record: DocumentRecord) -> DocumentOut:
     doc = record.document
-    kept = SourceRef.parse(doc.source).keeps_original and doc.sha256
-    original = f"/v1/documents/{doc.id}/original" if kept else None
     return DocumentOut(
         id=doc.id,
         name=doc.name,
@@ -202,7 +198,7 @@ def document_out(record: DocumentRecord) -> DocumentOut:
         item_count=record.item_count,
         created_at=record.created_at,
         updated_at=record.updated_at,
-        original_url=original,
+        original_url=SourceRef.parse(doc.source).download_url(doc.id, sha256=doc.sha256),
     )
 
 

@@ -9,7 +9,7 @@ from fastapi.responses import FileResponse
 
 from vlsearch.api.deps import CallerDep, StateDep
 from vlsearch.api.errors import not_found
-from vlsearch.api.files import item_file, original_file
+from vlsearch.api.files import item_file
 from vlsearch.api.originals import original_response
 from vlsearch.api.schemas.common import ERROR_RESPONSES
 
@@ -34,7 +34,7 @@ def get_media(
         record = runtime.catalog.get_document(item.doc_id)
         if record is None or not caller.can_see(record.document.groups):
             raise not_found("item", item_id)
-        return original_response(record.document, original_file(runtime.settings, record.document))
+        return original_response(runtime.settings, record.document)
     path = item_file(runtime.settings, item, kind)
     # Thumbnails are immutable per item id (ids change with content), so let browsers cache them.
     return FileResponse(path, headers={"Cache-Control": "private, max-age=3600"})

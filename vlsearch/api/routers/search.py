@@ -28,7 +28,7 @@ from vlsearch.api.schemas.search import (
 from vlsearch.api.state import ApiState
 from vlsearch.api.uploads import save_query_image, save_query_video
 from vlsearch.evidence.highlight import cut_at_word
-from vlsearch.source_ref import SourceRef
+from vlsearch.source_ref import SourceRef, media_url
 from vlsearch.types import Hit, Modality, Query, SearchFilter
 
 router = APIRouter(prefix="/v1", tags=["search"], responses=ERROR_RESPONSES)
@@ -155,17 +155,13 @@ def _run(state: ApiState, query: Query, *, kind: str) -> SearchResponse:
 def hit_out(hit: Hit) -> SearchHitOut:
     item = hit.item
     cand = hit.candidate
-    thumbnail = f"/v1/media/{item.id}?kind=thumbnail" if (item.thumbnail or item.media) else None
-    original: str | None = None
-    ref = SourceRef.parse(item.source)
-    if ref.keeps_original or (ref.path_on_disk or "").startswith("/"):
-        original = f"/v1/media/{item.id}?kind=original"
-        if item.doc_type == "pdf" and item.locator.page:
-            original += f"#page={item.locator.page}"
+    thumbnail = media_url(item.id, "thumbnail") if (item.thumbnail or item.media) else None
+    page = item.locator.page if item.doc_type == "pdf" else None
+    original = SourceRef.parse(item.source).original_url(item.id, page=page)
     if item.modality == Modality.FRAME:
-        media: str | None = f"/v1/media/{item.id}?kind=original"
+        media: str | None = media_url(item.id, "original")
     elif item.media:
-        media = f"/v1/media/{item.id}?kind=image"  # a PDF text hit's page render included
+        media = media_url(item.id, "image")  # a PDF text hit's page render included
     else:
         media = original
     evidence = hit.evidence
