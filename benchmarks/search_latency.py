@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 from pymilvus import AnnSearchRequest, MilvusClient, RRFRanker
+from synthetic import text_items, unit_vectors, vocabulary  # benchmarks/ is the script's own folder
 
 from vlsearch.catalog import Catalog
 from vlsearch.config import Settings, get_settings
@@ -46,7 +47,7 @@ from vlsearch.models.base import ModelInfo, ModelState
 from vlsearch.models.registry import build_embedder
 from vlsearch.models.threads import cpu_threads
 from vlsearch.retrieve.searcher import Searcher
-from vlsearch.types import EmbedInput, Item, Locator, Modality, Query, Role, SearchFilter
+from vlsearch.types import EmbedInput, Item, Query, Role, SearchFilter
 
 OUTPUT = [
     "id",
@@ -175,23 +176,6 @@ def faq_end_to_end(spec: str, repeats: int) -> dict[str, Any]:
     }
 
 
-def _synthetic_items(n: int, rng: random.Random, vocab: list[str]) -> list[Item]:
-    return [
-        Item(
-            id=f"s{i}",
-            doc_id=f"doc{i // 4}",
-            modality=Modality.TEXT,
-            text=" ".join(rng.choices(vocab, k=40)),
-            locator=Locator(index=i % 4),
-            source=f"/synthetic/doc{i // 4}.txt",
-            name=f"doc{i // 4}.txt",
-            doc_type="text",
-            groups=("bench",),
-        )
-        for i in range(n)
-    ]
-
-
 def _rss_mb() -> float:
     """Resident memory of this process (Linux), to show what the in-process index costs."""
     with open("/proc/self/status") as fh:
@@ -201,19 +185,12 @@ def _rss_mb() -> float:
     return float("nan")
 
 
-def _unit(rows: int, dim: int, gen: np.random.Generator) -> np.ndarray:
-    v = gen.standard_normal((rows, dim)).astype(np.float32)
-    return v / np.linalg.norm(v, axis=1, keepdims=True)
-
-
 def synthetic_scale(
     sizes: list[int], queries: int, slow_queries: int, dim: int = 384
 ) -> list[dict[str, Any]]:
     rng = random.Random(7)
     gen = np.random.default_rng(7)
-    vocab = [
-        f"{rng.choice('bcdfghklmnprstvz')}{rng.choice('aeiou')}{rng.choice('lmnrst')}{k}" for k in range(5000)
-    ]
+    vocab = vocabulary(rng)
     out = []
     for size in sizes:
         with tempfile.TemporaryDirectory(prefix="vlsearch-scale-") as tmp:
@@ -224,9 +201,10 @@ def synthetic_scale(
             batch = 5000
             for start in range(0, size, batch):
                 n = min(batch, size - start)
-                items = _synthetic_items(n, rng, vocab)
+                # ids run on over the batches; doc ids restart in each one, as they always have here
+                items = text_items(0, n, rng, vocab)
                 items = [Item(**{**it.__dict__, "id": f"s{start + k}"}) for k, it in enumerate(items)]
-                store.upsert(items, _unit(n, dim, gen))
+                store.upsert(items, unit_vectors(n, dim, gen))
             load_s = time.perf_counter() - started
             rss_before = _rss_mb()
             started = time.perf_counter()
@@ -262,7 +240,7 @@ def _compare(
     engine = Searcher(store=engine_store, embedder=_NoEmbedder(dim), settings=settings)
     bare = MilvusClient(uri=uri)
     limit = settings.candidates_per_collection
-    qvecs = _unit(queries + 10, dim, gen)
+    qvecs = unit_vectors(queries + 10, dim, gen)
     qtexts = [" ".join(rng.choices(vocab, k=6)) for _ in range(queries + 10)]
     ef = max(limit, 64)
     flt = SearchFilter(groups=("bench",))

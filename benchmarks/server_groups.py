@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from synthetic import text_items, unit_vectors, vocabulary  # benchmarks/ is the script's own folder
 
 DIM = 384
 GROUPS = tuple(f"g{k}" for k in range(8))
@@ -45,38 +46,10 @@ def _summary(ms: list[float]) -> dict[str, float]:
     return {"mean": statistics.fmean(ms), "p50": _pct(ms, 0.5), "p95": _pct(ms, 0.95), "n": len(ms)}
 
 
-def _vocab() -> list[str]:
-    rng = random.Random(7)
-    return [
-        f"{rng.choice('bcdfghklmnprstvz')}{rng.choice('aeiou')}{rng.choice('lmnrst')}{k}" for k in range(5000)
-    ]
-
-
-def _items(start: int, n: int, rng: random.Random, vocab: list[str]) -> list[Any]:
-    from vlsearch.types import Item, Locator, Modality
-
-    out = []
-    for i in range(start, start + n):
-        groups = (GROUPS[i % 8],) if i % 8 else (GROUPS[i % 8], GROUPS[(i // 8) % 8])
-        out.append(
-            Item(
-                id=f"s{i}",
-                doc_id=f"doc{i // 4}",
-                modality=Modality.TEXT,
-                text=" ".join(rng.choices(vocab, k=40)),
-                locator=Locator(index=i % 4),
-                source=f"/synthetic/doc{i // 4}.txt",
-                name=f"doc{i // 4}.txt",
-                doc_type="text",
-                groups=tuple(sorted(set(groups))),
-            )
-        )
-    return out
-
-
-def _unit(rows: int, gen: np.random.Generator) -> np.ndarray:
-    v = gen.standard_normal((rows, DIM)).astype(np.float32)
-    return v / np.linalg.norm(v, axis=1, keepdims=True)
+def _groups(i: int) -> tuple[str, ...]:
+    """One group for 7 rows in 8, two for the rest: 1/8 of the rows visible to one group."""
+    groups = (GROUPS[i % 8],) if i % 8 else (GROUPS[i % 8], GROUPS[(i // 8) % 8])
+    return tuple(sorted(set(groups)))
 
 
 class _NoEmbedder:
@@ -111,7 +84,7 @@ def server_worker(size: int, queries: int) -> dict[str, Any]:
     from vlsearch.testing.milvus_server import milvus_lite_server
     from vlsearch.types import Query, SearchFilter
 
-    rng, gen, vocab = random.Random(7), np.random.default_rng(7), _vocab()
+    rng, gen, vocab = random.Random(7), np.random.default_rng(7), vocabulary(random.Random(7))
     with (
         tempfile.TemporaryDirectory(prefix="vlsearch-srvbench-") as tmp,
         milvus_lite_server(Path(tmp) / "milvus") as server,
@@ -122,10 +95,10 @@ def server_worker(size: int, queries: int) -> dict[str, Any]:
         started = time.perf_counter()
         for start in range(0, size, 5000):
             n = min(5000, size - start)
-            store.upsert(_items(start, n, rng, vocab), _unit(n, gen))
+            store.upsert(text_items(start, n, rng, vocab, groups=_groups), unit_vectors(n, DIM, gen))
         fill_s = time.perf_counter() - started
         searcher = Searcher(store=store, embedder=_NoEmbedder(), settings=settings)  # type: ignore[arg-type]
-        vectors = _unit(queries + 5, gen)
+        vectors = unit_vectors(queries + 5, DIM, gen)
         texts = [" ".join(rng.choices(vocab, k=4)) for _ in range(queries + 5)]
         out: dict[str, Any] = {"rows": size, "fill_s": fill_s}
         for label, flt in (("no_filter", SearchFilter()), ("group_filter", SearchFilter(groups=("g3",)))):
@@ -170,13 +143,13 @@ def index_worker(size: int, queries: int) -> dict[str, Any]:
     from vlsearch.milvus.memory_index import CollectionIndex
     from vlsearch.types import SearchFilter
 
-    rng, gen, vocab = random.Random(7), np.random.default_rng(7), _vocab()
+    rng, gen, vocab = random.Random(7), np.random.default_rng(7), vocabulary(random.Random(7))
     index = CollectionIndex(
         dim=DIM, definition=Bm25Definition(schema.analyzer_params("jieba"), schema.BM25_K1, schema.BM25_B)
     )
     for start in range(0, size, 5000):
         n = min(5000, size - start)
-        index.upsert(_items(start, n, rng, vocab), _unit(n, gen))
+        index.upsert(text_items(start, n, rng, vocab, groups=_groups), unit_vectors(n, DIM, gen))
     texts = [" ".join(rng.choices(vocab, k=4)) for _ in range(queries + 5)]
     out: dict[str, Any] = {"rows": size}
     for label, flt in (

@@ -29,12 +29,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from synthetic import text_items, unit_vectors, vocabulary  # benchmarks/ is the script's own folder
+
 from vlsearch.config import get_settings
 from vlsearch.milvus import Store
 from vlsearch.models.base import ModelInfo, ModelState
 from vlsearch.retrieve.searcher import Searcher
 from vlsearch.testing.milvus_server import milvus_lite_server
-from vlsearch.types import Item, Locator, Modality, Query, Role
+from vlsearch.types import Item, Query, Role
 
 DIM = 384
 
@@ -77,27 +79,9 @@ def _summary(ms: list[float]) -> dict[str, float]:
 
 def _rows(n: int, seed: int) -> tuple[list[Item], np.ndarray, list[str]]:
     rng = random.Random(seed)
-    vocab = [
-        f"{rng.choice('bcdfghklmnprstvz')}{rng.choice('aeiou')}{rng.choice('lmnrst')}{k}" for k in range(5000)
-    ]
-    items = [
-        Item(
-            id=f"s{i}",
-            doc_id=f"doc{i // 4}",
-            modality=Modality.TEXT,
-            text=" ".join(rng.choices(vocab, k=40)),
-            locator=Locator(index=i % 4),
-            source=f"/synthetic/doc{i // 4}.txt",
-            name=f"doc{i // 4}.txt",
-            doc_type="text",
-            groups=("bench",),
-        )
-        for i in range(n)
-    ]
-    gen = np.random.default_rng(seed)
-    vecs = gen.standard_normal((n, DIM)).astype(np.float32)
-    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-    return items, vecs, vocab
+    vocab = vocabulary(rng)
+    items = text_items(0, n, rng, vocab)
+    return items, unit_vectors(n, DIM, np.random.default_rng(seed)), vocab
 
 
 def _fill(store: Store, items: list[Item], vecs: np.ndarray) -> float:
