@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import Depends, Header, Request
 
 from vlsearch.api.auth import Caller, is_loopback, key_from_headers
-from vlsearch.api.errors import ApiError
+from vlsearch.api.errors import ApiError, forbidden
 from vlsearch.api.state import ApiState
 
 if TYPE_CHECKING:
@@ -36,11 +36,9 @@ def get_caller(
         # Auth off is only safe on loopback; refuse anything else even if a proxy forwards it here.
         client = request.client.host if request.client else ""
         if not is_loopback(client):
-            raise ApiError(
-                "forbidden",
+            raise forbidden(
                 "This server has no API keys configured and only serves loopback clients; "
-                "set VLSEARCH_API_KEYS to serve other hosts.",
-                status=403,
+                "set VLSEARCH_API_KEYS to serve other hosts."
             )
         return Caller(groups=None)
     return state.keyring.authenticate(key_from_headers(x_api_key, authorization))
@@ -64,22 +62,18 @@ def get_optional_caller(
 def get_admin(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
     """Operations on what every user shares (loading and unloading the models)."""
     if not caller.is_admin:
-        raise ApiError(
-            "forbidden",
+        raise forbidden(
             "This needs an administrator's key (role 'admin' in VLSEARCH_API_KEYS); your key may search "
-            "and upload, but not change what other users share.",
-            status=403,
+            "and upload, but not change what other users share."
         )
     return caller
 
 
 def get_metrics_reader(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
     if not caller.may_scrape_metrics:
-        raise ApiError(
-            "forbidden",
+        raise forbidden(
             "/metrics shows the whole deployment's activity: it needs a key with role 'metrics' or "
-            "'admin' in VLSEARCH_API_KEYS.",
-            status=403,
+            "'admin' in VLSEARCH_API_KEYS."
         )
     return caller
 

@@ -50,6 +50,11 @@ def not_found(what: str, ident: str) -> ApiError:
     return ApiError("not_found", f"No {what} with id {ident!r} is visible to this caller.", status=404)
 
 
+def forbidden(message: str) -> ApiError:
+    """A caller who may not do this at all (no key where one is needed, a role or group missing)."""
+    return ApiError("forbidden", message, status=403)
+
+
 def format_bytes(n: int) -> str:
     if n >= 1 << 20 and n % (1 << 20) == 0:
         return f"{n >> 20} MiB"

@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse
 
 from vlsearch.api.auth import Caller
 from vlsearch.api.deps import CallerDep, StateDep
-from vlsearch.api.errors import ApiError, not_found
+from vlsearch.api.errors import ApiError, forbidden, not_found
 from vlsearch.api.files import original_file
 from vlsearch.api.originals import original_response
 from vlsearch.api.schemas.common import ERROR_RESPONSES
@@ -167,17 +167,13 @@ def _upload_groups(caller: Caller, raw: str) -> tuple[str, ...]:
         return asked or _DEFAULT_GROUPS
     if not asked:
         if not caller.groups:
-            raise ApiError(
-                "forbidden", "Your API key has no groups, so you cannot upload documents.", status=403
-            )
+            raise forbidden("Your API key has no groups, so you cannot upload documents.")
         return caller.groups
     outside = [g for g in asked if g not in caller.groups]
     if outside:
-        raise ApiError(
-            "forbidden",
+        raise forbidden(
             f"groups: you may only share documents with your own groups ({', '.join(caller.groups)}); "
-            f"not allowed: {', '.join(outside)}",
-            status=403,
+            f"not allowed: {', '.join(outside)}"
         )
     return asked
 
