@@ -16,10 +16,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from vlsearch.errors import ModelUnavailableError
-from vlsearch.models.base import ModelInfo
-from vlsearch.models.device import DeviceChoice, placement_labels, release_cuda_memory
-from vlsearch.models.lifecycle import ModelLifecycle
 from vlsearch.models.qwen3vl.inputs import SideContent, VisionLimits
+from vlsearch.models.qwen3vl.model import Qwen3VLModel
 from vlsearch.models.qwen3vl.prompt import (
     EMBED_DEFAULT_INSTRUCTION,
     EMBED_QUERY_INSTRUCTION,
@@ -31,14 +29,17 @@ from vlsearch.types import EmbedInput, Role
 if TYPE_CHECKING:
     import torch
 
-    from vlsearch.models.qwen3vl.backbone import AttentionGuard, EncodedInput
+    from vlsearch.models.qwen3vl.backbone import EncodedInput
 
 log = logging.getLogger(__name__)
 
 DEFAULT_EMBEDDER = "Qwen/Qwen3-VL-Embedding-2B"
 
 
-class Qwen3VLEmbedder:
+class Qwen3VLEmbedder(Qwen3VLModel):
+    KIND = "embedder"
+    ENV_VAR = "VLSEARCH_EMBEDDER"
+
     def __init__(
         self,
         *,
@@ -58,33 +59,22 @@ class Qwen3VLEmbedder:
     ) -> None:
         if dim < 0:
             raise ValueError("dim must be >= 0 (0 keeps the full embedding)")
-        self._model_id = model
-        self._device = device or None
-        self._dtype = torch_dtype
-        self._device_map = device_map
-        self._attn = attn_implementation
+        super().__init__(
+            model_id=model,
+            device=device or None,
+            torch_dtype=torch_dtype,
+            device_map=device_map,
+            attn_implementation=attn_implementation,
+            max_length=max_length,
+            token_budget=token_budget,
+            max_batch_size=max_batch_size,
+            name=name,
+        )
         self._dim_request = dim
         self._full_dim: int | None = None
         self.query_instruction = query_instruction
         self.document_instruction = document_instruction
-        self.max_length = max_length
-        self.token_budget = token_budget
-        self.max_batch_size = max_batch_size
         self.limits = limits or VisionLimits()
-        self.name = name
-        self._life = ModelLifecycle()
-        self._lock = self._life.lock
-        self._choice: DeviceChoice | None = None
-        self._processor: Any = None
-        self._model: Any = None
-        self._guard: AttentionGuard | None = None
-        self._special_ids: frozenset[int] = frozenset()
-        self._pad_id = 0
-        self.forward_calls = 0
-
-    @property
-    def model_id(self) -> str:
-        return self._model_id
 
     @property
     def multimodal(self) -> bool:
@@ -101,7 +91,7 @@ class Qwen3VLEmbedder:
             try:
                 path = cached_file(self._model_id, "config.json")
             except OSError as exc:
-                raise model_unavailable(self._model_id, exc, "VLSEARCH_EMBEDDER") from exc
+                raise model_unavailable(self._model_id, exc, self.ENV_VAR) from exc
             with open(str(path), encoding="utf-8") as fh:
                 cfg = json.load(fh)
             self._full_dim = int(cfg.get("text_config", cfg)["hidden_size"])
@@ -114,58 +104,20 @@ class Qwen3VLEmbedder:
             raise ValueError(f"dim={self._dim_request} exceeds the model's {full}; use 0 or a smaller value")
         return self._dim_request or full
 
-    def info(self) -> ModelInfo:
-        device, dtype = placement_labels(
-            self._choice, device=self._device, device_map=self._device_map, dtype=self._dtype
-        )
+    def _info_dim(self) -> int | None:
         try:
-            dim: int | None = self.dim
+            return self.dim
         except Exception:  # the model folder may be missing; info() must still answer
-            dim = None
-        return ModelInfo(
-            name=self.name,
-            model_id=self._model_id,
-            kind="embedder",
-            backend="qwen3-vl",
-            state=self._life.state,
-            device=device,
-            dtype=dtype,
-            dim=dim,
-            multimodal=True,
-            error=self._life.error,
-        )
+            return None
 
     def load(self) -> None:
         with self._lock:
             if self._model is not None:
                 return
             with self._life.loading(str):
-                from vlsearch.models.device import resolve_device
-                from vlsearch.models.qwen3vl.backbone import (
-                    AttentionGuard,
-                    load_backbone,
-                    pad_token_id,
-                    special_token_ids,
-                )
-                from vlsearch.models.qwen3vl.vision import qwen_vl_utils
-
-                qwen_vl_utils()
-                choice = resolve_device(self._device, self._dtype, self._attn)
-                processor, model = load_backbone(
-                    self._model_id, choice, device_map=self._device_map, env_var="VLSEARCH_EMBEDDER"
-                )
-                tok = processor.tokenizer
-                self._special_ids = special_token_ids(tok, model.config)
-                self._pad_id = pad_token_id(tok)
+                choice, processor, model = self._open_backbone()
                 self._full_dim = int(model.config.text_config.hidden_size)
-                self._choice, self._processor, self._model = choice, processor, model
-                self._guard = AttentionGuard(self._model_id)
-
-    def unload(self) -> None:
-        with self._lock:
-            self._model = self._processor = self._guard = None
-            self._life.mark_unloaded()
-            release_cuda_memory()
+                self._hold(choice, processor, model)
 
     def build_prompt(self, item: EmbedInput, *, role: Role) -> str:
         side = _side(item)

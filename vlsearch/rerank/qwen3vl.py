@@ -14,23 +14,24 @@ from typing import TYPE_CHECKING, Any
 
 from vlsearch.config import DEFAULT_RERANK_INSTRUCTION, Settings
 from vlsearch.errors import ModelUnavailableError
-from vlsearch.models.base import ModelInfo, RerankInput
-from vlsearch.models.device import DeviceChoice, placement_labels, release_cuda_memory
-from vlsearch.models.lifecycle import ModelLifecycle, describe_error
+from vlsearch.models.base import RerankInput
+from vlsearch.models.device import DeviceChoice
+from vlsearch.models.lifecycle import describe_error
 from vlsearch.models.qwen3vl.inputs import SideContent, VisionLimits, parse_side
+from vlsearch.models.qwen3vl.model import Qwen3VLModel
 from vlsearch.models.qwen3vl.prompt import rerank_prompt, side_content
 
 if TYPE_CHECKING:
     import torch
 
-    from vlsearch.models.qwen3vl.backbone import AttentionGuard, EncodedInput
+    from vlsearch.models.qwen3vl.backbone import EncodedInput
 
 log = logging.getLogger(__name__)
 
 DEFAULT_RERANKER = "Qwen/Qwen3-VL-Reranker-2B"
 
 
-class Qwen3VLReranker:
+class Qwen3VLReranker(Qwen3VLModel):
     """Seed-compatible reranker: `Qwen3VLReranker(model_name_or_path=..., torch_dtype=...).process(inputs)`.
 
     Construction is cheap and imports no torch; weights load on first use or on `load()`. Images and
@@ -38,6 +39,9 @@ class Qwen3VLReranker:
     `vlsearch.models.qwen3vl.vision`); `fps` and `max_frames` here are the defaults a call may override for
     video files, while frame lists are always thinned to this `max_frames`, as upstream.
     """
+
+    KIND = "reranker"
+    ENV_VAR = "VLSEARCH_RERANKER"
 
     def __init__(
         self,
@@ -71,34 +75,23 @@ class Qwen3VLReranker:
             max_frames=max_frames or base.max_frames,
             max_video_seconds=max_video_seconds or base.max_video_seconds,
         )
-        self._model_id = str(model_name_or_path)
-        self._dtype = torch_dtype
-        self._device = device
-        self._device_map = device_map
-        self._attn = attn_implementation
-        self._model_kwargs = model_kwargs
-        self.max_length = max_length
-        self.token_budget = token_budget
-        self.max_batch_size = max_batch_size
+        super().__init__(
+            model_id=str(model_name_or_path),
+            device=device,
+            torch_dtype=torch_dtype,
+            device_map=device_map,
+            attn_implementation=attn_implementation,
+            max_length=max_length,
+            token_budget=token_budget,
+            max_batch_size=max_batch_size,
+            name=name,
+            model_kwargs=model_kwargs,
+        )
         self.default_instruction = default_instruction
-        self.name = name
-        self._life = ModelLifecycle()
-        self._lock = self._life.lock
-        self._choice: DeviceChoice | None = None
-        self._processor: Any = None
-        self._model: Any = None
         self._head: torch.Tensor | None = None  # W[yes] - W[no], float32
-        self._guard: AttentionGuard | None = None
-        self._special_ids: frozenset[int] = frozenset()
-        self._pad_id = 0
-        self.forward_calls = 0  # forward passes run, for tests and benchmarks
         self.pairs_scored = 0
 
     # -- lifecycle ---------------------------------------------------------------------------
-    @property
-    def model_id(self) -> str:
-        return self._model_id
-
     @property
     def loaded(self) -> bool:
         return self._model is not None
@@ -115,22 +108,6 @@ class Qwen3VLReranker:
         self.load()
         return self._processor.tokenizer
 
-    def info(self) -> ModelInfo:
-        device, dtype = placement_labels(
-            self._choice, device=self._device, device_map=self._device_map, dtype=self._dtype
-        )
-        return ModelInfo(
-            name=self.name,
-            model_id=self._model_id,
-            kind="reranker",
-            backend="qwen3-vl",
-            state=self._life.state,
-            device=device,
-            dtype=dtype,
-            multimodal=True,
-            error=self._life.error,
-        )
-
     def load(self) -> None:
         """Load processor and weights. Safe to call twice and from several threads."""
         with self._lock:
@@ -138,35 +115,16 @@ class Qwen3VLReranker:
                 return
             started = time.perf_counter()
             with self._life.loading(_load_error):
-                from vlsearch.models.device import resolve_device
-                from vlsearch.models.qwen3vl.backbone import (
-                    AttentionGuard,
-                    lm_head_rows,
-                    load_backbone,
-                    pad_token_id,
-                    special_token_ids,
-                )
-                from vlsearch.models.qwen3vl.vision import qwen_vl_utils
+                from vlsearch.models.qwen3vl.backbone import lm_head_rows
 
-                qwen_vl_utils()  # fail here, not on the first video, when it is missing
-                choice = resolve_device(self._device, self._dtype, self._attn)
-                processor, model = load_backbone(
-                    self._model_id, choice, device_map=self._device_map, **self._model_kwargs
-                )
-                tok = processor.tokenizer
-                yes_no = [self._single_token_id(tok, w) for w in ("yes", "no")]
+                choice, processor, model = self._open_backbone()
+                yes_no = [self._single_token_id(processor.tokenizer, w) for w in ("yes", "no")]
                 rows = lm_head_rows(self._model_id, model, yes_no)
                 self._head = rows[0] - rows[1]
-                self._special_ids = special_token_ids(tok, model.config)
-                self._pad_id = pad_token_id(tok)
                 attn = str(model.config._attn_implementation)
-                self._choice = (
-                    replace(choice, attn_implementation=attn)
-                    if attn != choice.attn_implementation
-                    else choice
-                )
-                self._processor, self._model = processor, model
-                self._guard = AttentionGuard(self._model_id)
+                if attn != choice.attn_implementation:
+                    choice = replace(choice, attn_implementation=attn)
+                self._hold(choice, processor, model)
             log.info("reranker %s ready in %.1fs", self._model_id, time.perf_counter() - started)
 
     @classmethod
@@ -221,9 +179,8 @@ class Qwen3VLReranker:
 
     def unload(self) -> None:
         with self._lock:
-            self._model = self._processor = self._head = self._guard = None
-            self._life.mark_unloaded()
-            release_cuda_memory()
+            self._head = None
+            super().unload()
 
     def _single_token_id(self, tokenizer: Any, word: str) -> int:
         ids = tokenizer.encode(word, add_special_tokens=False)
