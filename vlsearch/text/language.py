@@ -10,6 +10,8 @@ import re
 from enum import StrEnum
 from functools import lru_cache
 
+import pycld2
+
 
 class Script(StrEnum):
     LATIN = "latin"
@@ -137,12 +139,14 @@ _ENGLISH_FUNCTION_WORDS = frozenset(
 # the text itself, so a changed row can never read a stale answer; 2048 chunk-sized texts are a few MB.
 @lru_cache(maxsize=2048)
 def is_english(text: str) -> bool:
-    """Latin script with English function words: what an English-only model (MiniLM) can judge.
+    """Latin script that is English: what an English-only model (MiniLM) can read.
 
-    Swedish, German or Spanish text is Latin script too but shares almost none of these words;
-    the few it does share ("in", "a" of "A-skatt") make one hit, so a lone hit counts only when it
-    is not such a word and no letter of another Latin alphabet appears (faq-sv-en: 5 of 503
-    Swedish questions passed as English before).
+    Two judges, either suffices. English function words decide prose and questions, and keep other
+    Latin-script languages out (Swedish, German or Spanish share almost none of them; a lone hit
+    counts only when it is not such a shared word and no letter of another Latin alphabet appears).
+    Terse English carries few function words (price lists, spec sheets, OCR'd labels: 5 of the 503
+    FAQ answers fell below the ratio), so Chromium's language detector CLD2 (pycld2) judges what the
+    words leave undecided, once there are enough words for it to judge.
     """
     if script_of(text) is not Script.LATIN:
         return False
@@ -150,12 +154,39 @@ def is_english(text: str) -> bool:
     words = [w.lower() for w in re.findall(r"[A-Za-z']+", head)]
     if not words:
         return False
+    if _function_words_say_english(words, head):
+        return True
+    return len(words) >= CLD2_MIN_WORDS and _cld2_says_english(head)
+
+
+# Below this many words CLD2 guesses: it reads the Swedish question "Ger ventilationsinstallation
+# ROT?" as English, "reliably". Short English questions carry function words anyway.
+CLD2_MIN_WORDS = 4
+
+
+def _function_words_say_english(words: list[str], head: str) -> bool:
     hits = [w for w in words if w in _ENGLISH_FUNCTION_WORDS]
     if len(hits) / len(words) < 0.08:
         return False
     if len(hits) >= 2:
         return True
-    return bool(hits) and hits[0] not in _SHARED_WORDS and _NON_ENGLISH_LETTER.search(head) is None
+    return hits[0] not in _SHARED_WORDS and _NON_ENGLISH_LETTER.search(head) is None
+
+
+def _cld2_says_english(text: str) -> bool:
+    # CLD2 refuses control characters and noncharacters as invalid UTF-8 (extracted PDF text has form
+    # feeds); they carry no language, so they become spaces
+    clean = _CLD2_REFUSES.sub(" ", text).encode("utf-8", "replace")
+    try:
+        reliable, _, details = pycld2.detect(clean)
+    except pycld2.error:
+        # what the substitution misses (noncharacters beyond the first plane): no judgement, so the
+        # function words' "no" stands
+        return False
+    return bool(reliable) and details[0][1] == "en"
+
+
+_CLD2_REFUSES = re.compile(r"[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef\ufffe\uffff]")
 
 
 # English function words that other Latin-script languages use too (sv "i", "in"; de "in", "an",
