@@ -62,7 +62,10 @@ class Settings(BaseSettings):
     milvus_token: SecretStr = Field(
         SecretStr(""), description="Milvus server token (user:password or API key)"
     )
-    catalog_url: str = Field("", description="SQLAlchemy URL; default sqlite:///<data_dir>/catalog.db")
+    catalog_url: SecretStr = Field(
+        SecretStr(""),
+        description="SQLAlchemy URL (a PostgreSQL one carries its password); default sqlite:///<data_dir>/catalog.db",
+    )
     milvus_connect_timeout_s: float = Field(
         60.0, description="how long startup waits (retrying with backoff) for a Milvus server to answer"
     )
@@ -206,7 +209,7 @@ class Settings(BaseSettings):
 
     @property
     def resolved_catalog_url(self) -> str:
-        return self.catalog_url or f"sqlite:///{(self.data_dir / 'catalog.db').resolve()}"
+        return self.catalog_url.get_secret_value() or f"sqlite:///{(self.data_dir / 'catalog.db').resolve()}"
 
     @property
     def media_dir(self) -> Path:

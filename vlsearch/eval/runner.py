@@ -48,8 +48,9 @@ class EvalTarget:
 
     path: str = "embedded"
     milvus_uri: str = ""  # "": a fresh embedded Lite file in a temp dir
-    milvus_token: str = ""
-    catalog_url: str = ""  # "": a temp SQLite file
+    # secrets (a PostgreSQL URL carries its password): kept out of the repr, as Settings keeps them
+    milvus_token: str = field(default="", repr=False)
+    catalog_url: str = field(default="", repr=False)  # "": a temp SQLite file
 
     @property
     def on_server(self) -> bool:
@@ -231,7 +232,7 @@ def _evaluate_target(
                 "data_dir": workdir,
                 "milvus_uri": target.milvus_uri,
                 "milvus_token": SecretStr(target.milvus_token),
-                "catalog_url": target.catalog_url,
+                "catalog_url": SecretStr(target.catalog_url),
             }
         )
         store = Store(
