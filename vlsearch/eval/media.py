@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pydantic import SecretStr
+
 from vlsearch.catalog import FileStatus
 from vlsearch.config import Settings
 from vlsearch.errors import InputRejectedError
@@ -200,7 +202,7 @@ def evaluate_media_set(settings: Settings, mset: MediaSet, *, rerank: bool = Tru
         update={
             "data_dir": workdir,
             "milvus_uri": "",
-            "catalog_url": "",
+            "catalog_url": SecretStr(""),
             "reranker_url": "",
             "allowed_roots": [mset.root],
         }
